@@ -2,11 +2,16 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod decision;
 pub mod error;
 pub mod hpa;
+mod scaler;
 pub mod spec;
+pub mod threshold;
 pub mod time;
 
+pub use decision::{Decision, DecisionInput, Proposal, SourceKind, Stage, Step};
 pub use error::{Error, ErrorKind, Result};
+pub use scaler::{STATE_VERSION, Scaler, ScalerState};
 pub use spec::ScalerSpec;
 pub use time::Timestamp;

@@ -1,0 +1,151 @@
+//! `replicast`: the command-line front of the replicast decision core.
+//!
+//! ```text
+//! replicast recommend --spec hpa.yaml --input observation.json [--state state.json] [--json]
+//! replicast validate --spec FILE [--json]
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use replicast::{DecisionInput, Scaler, ScalerSpec, ScalerState};
+
+/// Predictive scaling decisions: Kubernetes-exact HPA, threshold hysteresis, explained.
+#[derive(Debug, Parser)]
+#[command(name = "replicast", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decide the replicas for one observation and explain why.
+    Recommend {
+        /// Spec file: replicast YAML/JSON, a Kubernetes HPA manifest, or the seed's threshold YAML.
+        #[arg(long)]
+        spec: PathBuf,
+        /// Observation file (JSON `DecisionInput`); `-` reads standard input.
+        #[arg(long)]
+        input: PathBuf,
+        /// State file carrying history between runs: read if it exists, written after the decision.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Print the decision as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a spec file and print it in replicast's own format.
+    Validate {
+        /// Spec file to check.
+        #[arg(long)]
+        spec: PathBuf,
+        /// Print the normalised spec as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("replicast: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Recommend {
+            spec,
+            input,
+            state,
+            json,
+        } => recommend(&spec, &input, state.as_deref(), json),
+        Command::Validate { spec, json } => {
+            let spec = load_spec(&spec)?;
+            if json {
+                println!("{}", spec.to_json());
+            } else {
+                println!(
+                    "valid: replicas {}..={}, sources: {}",
+                    spec.min_replicas,
+                    spec.max_replicas,
+                    describe_sources(&spec)
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn load_spec(path: &Path) -> Result<ScalerSpec, String> {
+    let text = read(path)?;
+    let is_json = path.extension().is_some_and(|e| e == "json");
+    let spec = if is_json {
+        ScalerSpec::from_json(&text)
+    } else {
+        ScalerSpec::from_yaml(&text)
+    };
+    spec.map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn describe_sources(spec: &ScalerSpec) -> String {
+    let mut sources = Vec::new();
+    if let Some(hpa) = &spec.hpa {
+        sources.push(format!("hpa ({} metrics)", hpa.defaulted_metrics().len()));
+    }
+    if let Some(threshold) = &spec.threshold {
+        sources.push(format!("threshold ({} rules)", threshold.rules.len()));
+    }
+    if spec.behavior.is_some() {
+        sources.push("behavior".to_owned());
+    }
+    if let Some(c) = &spec.cooldown {
+        sources.push(format!(
+            "cooldown up {}s / down {}s",
+            c.scale_up_s, c.scale_down_s
+        ));
+    }
+    sources.join(", ")
+}
+
+fn recommend(spec: &Path, input: &Path, state: Option<&Path>, json: bool) -> Result<(), String> {
+    let scaler = Scaler::new(load_spec(spec)?).map_err(|e| e.to_string())?;
+    let input_text = read(input)?;
+    let observation: DecisionInput = serde_json::from_str(&input_text)
+        .map_err(|e| format!("{}: invalid observation: {e}", input.display()))?;
+    let mut scaler_state = match state {
+        Some(path) if path.exists() => ScalerState::from_json(&read(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+        _ => ScalerState::new(),
+    };
+    let decision = scaler
+        .decide(&mut scaler_state, &observation)
+        .map_err(|e| e.to_string())?;
+    if let Some(path) = state {
+        std::fs::write(path, scaler_state.to_json())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&decision).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        print!("{decision}");
+    }
+    Ok(())
+}

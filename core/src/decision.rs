@@ -1,0 +1,172 @@
+//! What goes into and comes out of one decision.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::hpa::{Condition, MetricInput, Pod};
+use crate::time::Timestamp;
+
+/// Everything observed for one workload at one instant.
+///
+/// | field | meaning |
+/// | --- | --- |
+/// | `now_ms` | the decision instant; must not go back in time between decisions on one state |
+/// | `current_replicas` | the target's desired replicas now (`scale.spec.replicas`) |
+/// | `status_replicas` | replicas that exist (`scale.status.replicas`); defaults to `current_replicas` |
+/// | `ready_replicas` | running and ready pods, when `pods` is not given (used by Object/External `value` targets) |
+/// | `pods` | per-pod state, for Kubernetes-exact pod handling; optional when every metric input is aggregated |
+/// | `metrics` | one [`MetricInput`] per `hpa.metrics` entry, in the same order |
+/// | `signals` | named values for the threshold source (`cpu`, `memory`, `inference_queue_depth`, ...) |
+/// | `healthy` | the caller's health check; `Some(false)` blocks scale-down |
+///
+/// ```
+/// use replicast::DecisionInput;
+/// let input: DecisionInput = serde_json::from_str(r#"{
+///     "now_ms": 1700000000000, "current_replicas": 3,
+///     "metrics": [{"kind": "aggregated", "value": 90.0, "ready_replicas": 3}]
+/// }"#).unwrap();
+/// assert_eq!(input.current_replicas, 3);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    /// The decision instant.
+    pub now_ms: Timestamp,
+    /// The target's current desired replicas.
+    pub current_replicas: u32,
+    /// Replicas that currently exist; defaults to `current_replicas`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_replicas: Option<u32>,
+    /// Ready pods, for callers that do not pass `pods`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_replicas: Option<u32>,
+    /// Per-pod state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<Vec<Pod>>,
+    /// One input per HPA metric, in spec order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<MetricInput>,
+    /// Named signals for the threshold source.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub signals: BTreeMap<String, f64>,
+    /// The caller's health check (`Some(false)` blocks scale-down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy: Option<bool>,
+}
+
+/// Which source made a proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A Kubernetes HPA metric.
+    Hpa,
+    /// The threshold bands.
+    Threshold,
+}
+
+/// One source's proposal (one per HPA metric, one for the threshold source).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// Which source.
+    pub source: SourceKind,
+    /// What it looked at (`cpu resource utilization`, `threshold bands`).
+    pub name: String,
+    /// The proposed replicas; `None` when the source failed.
+    pub replicas: Option<u32>,
+    /// Why: the observed value against the target, or the failure.
+    pub reason: String,
+}
+
+/// The stage of the pipeline that changed the replica count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The target was outside `[min, max]` (or at zero with scaling disabled): no metrics read.
+    Bounds,
+    /// The proposals were combined (max).
+    Combine,
+    /// A failed metric blocked the change.
+    MetricFailure,
+    /// Stabilization windows held the change back.
+    Stabilization,
+    /// Rate-limit policies (or the legacy scale-up cap) limited the change.
+    RateLimit,
+    /// `min_replicas` / `max_replicas` clamped the value.
+    MinMax,
+    /// A cooldown held the change back.
+    Cooldown,
+    /// Scale-to-zero rules raised the value.
+    ScaleFromZero,
+}
+
+/// One step that changed the value, in pipeline order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The stage.
+    pub stage: Stage,
+    /// The value before this step.
+    pub from: u32,
+    /// The value after this step.
+    pub to: u32,
+    /// Why.
+    pub reason: String,
+}
+
+/// The outcome of one decision: the replicas to run and why.
+///
+/// `replicas` equals `current_replicas` unless `rescale` is true. `steps` lists, in order,
+/// every stage that changed the value; `conditions` are the Kubernetes HPA status conditions
+/// for this decision; `errors` lists metrics that failed (a Kubernetes sync would return an
+/// error, yet may still scale up on the metrics that worked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Replicas to run.
+    pub replicas: u32,
+    /// Replicas before this decision.
+    pub current_replicas: u32,
+    /// Whether `replicas != current_replicas`.
+    pub rescale: bool,
+    /// Each source's proposal.
+    pub proposals: Vec<Proposal>,
+    /// The stages that changed the value.
+    pub steps: Vec<Step>,
+    /// Kubernetes HPA status conditions.
+    pub conditions: Vec<Condition>,
+    /// Failed metrics, by message.
+    pub errors: Vec<String>,
+}
+
+impl fmt::Display for Decision {
+    /// A multi-line human summary: the verdict, each proposal, each step, each condition.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.rescale {
+            writeln!(f, "scale {} -> {}", self.current_replicas, self.replicas)?;
+        } else {
+            writeln!(f, "hold at {}", self.replicas)?;
+        }
+        for p in &self.proposals {
+            let replicas = p.replicas.map_or_else(|| "-".to_owned(), |r| r.to_string());
+            writeln!(f, "  proposal {:?} {}: {} ({})", p.source, p.name, replicas, p.reason)?;
+        }
+        for s in &self.steps {
+            writeln!(f, "  step {:?}: {} -> {} ({})", s.stage, s.from, s.to, s.reason)?;
+        }
+        for c in &self.conditions {
+            writeln!(
+                f,
+                "  condition {:?}={} {}{}{}",
+                c.kind,
+                if c.status { "True" } else { "False" },
+                c.reason,
+                if c.message.is_empty() { "" } else { ": " },
+                c.message
+            )?;
+        }
+        for e in &self.errors {
+            writeln!(f, "  error: {e}")?;
+        }
+        Ok(())
+    }
+}

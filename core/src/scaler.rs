@@ -1,0 +1,754 @@
+//! The composition: sources → combine → hysteresis → limits → [`Decision`].
+//!
+//! One pipeline serves every spec. With only an `hpa` source it is the Kubernetes HPA sync,
+//! step for step (`specs/hpa.md` §1): seed the recommendation history, the early exits for a
+//! target outside `[min, max]` or at zero, one proposal per metric combined by max with the
+//! invalid-metric rule, then the legacy or behavior normalization and the scale-event
+//! bookkeeping. Other sources join the max before normalization; cooldowns apply after it.
+//! Every stage that changes the value is recorded as a [`Step`] with its reason.
+
+use serde::{Deserialize, Serialize};
+
+use crate::decision::{Decision, DecisionInput, Proposal, SourceKind, Stage, Step};
+use crate::error::{Error, Result};
+use crate::hpa::{
+    self, Condition, ConditionReason, ConditionType, HpaHistory, MetricContext, MetricInput,
+    MetricSpec, Tolerances, set_condition,
+};
+use crate::spec::{Behavior, ScaleFromZero, ScalerSpec};
+use crate::threshold;
+use crate::time::{Timestamp, secs_to_ms};
+
+/// The version written into every [`ScalerState`]; bumped when the layout changes.
+pub const STATE_VERSION: u32 = 1;
+
+/// Everything a scaler remembers about one workload between decisions.
+///
+/// Serialisable (a controller persists it, e.g. in a ConfigMap or a CRD status) and versioned;
+/// a decision that fails leaves it untouched.
+///
+/// ```
+/// use replicast::ScalerState;
+/// let state = ScalerState::default();
+/// let json = state.to_json();
+/// assert_eq!(ScalerState::from_json(&json).unwrap(), state);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalerState {
+    version: u32,
+    #[serde(default)]
+    last_decision_ms: Option<Timestamp>,
+    #[serde(default)]
+    last_rescale_ms: Option<Timestamp>,
+    #[serde(default)]
+    hpa: HpaHistory,
+}
+
+impl Default for ScalerState {
+    fn default() -> Self {
+        Self {
+            version: STATE_VERSION,
+            last_decision_ms: None,
+            last_rescale_ms: None,
+            hpa: HpaHistory::default(),
+        }
+    }
+}
+
+impl ScalerState {
+    /// A fresh state, as for a workload never seen before.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A state carrying an existing HPA controller history (e.g. migrated from a controller).
+    #[must_use]
+    pub fn with_hpa_history(history: HpaHistory) -> Self {
+        Self {
+            hpa: history,
+            ..Self::default()
+        }
+    }
+
+    /// The HPA controller history (recommendations and scale events).
+    #[must_use]
+    pub fn hpa_history(&self) -> &HpaHistory {
+        &self.hpa
+    }
+
+    /// The instant of the last successful decision.
+    #[must_use]
+    pub fn last_decision_ms(&self) -> Option<Timestamp> {
+        self.last_decision_ms
+    }
+
+    /// The instant of the last rescale.
+    #[must_use]
+    pub fn last_rescale_ms(&self) -> Option<Timestamp> {
+        self.last_rescale_ms
+    }
+
+    /// The state as compact JSON.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Restores a state from [`ScalerState::to_json`] output.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::Serialization`] for malformed JSON or an unsupported `version`.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let state: Self = serde_json::from_str(text)
+            .map_err(|e| Error::serialization(format!("invalid scaler state: {e}")))?;
+        if state.version != STATE_VERSION {
+            return Err(Error::serialization(format!(
+                "scaler state version must be {STATE_VERSION}, got {}",
+                state.version
+            )));
+        }
+        Ok(state)
+    }
+}
+
+/// A validated spec, ready to decide.
+///
+/// `Scaler` is immutable and `Send + Sync`: share one across threads, each workload with its
+/// own [`ScalerState`].
+///
+/// ```
+/// use replicast::{DecisionInput, Scaler, ScalerSpec, ScalerState};
+/// use replicast::hpa::MetricInput;
+///
+/// let spec = ScalerSpec::from_yaml(r#"
+/// min_replicas: 1
+/// max_replicas: 10
+/// hpa:
+///   metrics:
+///     - type: resource
+///       resource: cpu
+///       target: {type: utilization, average_utilization: 50}
+/// "#).unwrap();
+/// let scaler = Scaler::new(spec).unwrap();
+/// let mut state = ScalerState::new();
+/// let input = DecisionInput {
+///     now_ms: 1_700_000_000_000,
+///     current_replicas: 2,
+///     metrics: vec![MetricInput::Aggregated { value: 100.0, ready_replicas: 2 }],
+///     ..DecisionInput::default()
+/// };
+/// let decision = scaler.decide(&mut state, &input).unwrap();
+/// assert_eq!(decision.replicas, 4); // 100 % against a 50 % target doubles the replicas
+/// ```
+#[derive(Debug, Clone)]
+pub struct Scaler {
+    spec: ScalerSpec,
+    metrics: Vec<MetricSpec>,
+    behavior: Option<Behavior>,
+}
+
+impl Scaler {
+    /// Validates `spec` and builds a scaler.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidConfig`] naming the first invalid field.
+    pub fn new(spec: ScalerSpec) -> Result<Self> {
+        spec.validate()?;
+        Ok(Self::unchecked(spec))
+    }
+
+    /// Builds without validation: the Kubernetes controller runs whatever the API server
+    /// stored, including metric types it does not know ([`crate::hpa::reconcile`]).
+    pub(crate) fn unchecked(spec: ScalerSpec) -> Self {
+        let metrics = spec
+            .hpa
+            .as_ref()
+            .map(crate::spec::HpaSource::defaulted_metrics)
+            .unwrap_or_default();
+        let behavior = spec.behavior.as_ref().map(Behavior::defaulted);
+        Self {
+            spec,
+            metrics,
+            behavior,
+        }
+    }
+
+    /// The spec this scaler decides with.
+    #[must_use]
+    pub fn spec(&self) -> &ScalerSpec {
+        &self.spec
+    }
+
+    /// Decides the replicas for one workload at `input.now_ms`, updating `state`.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] for unusable observations (NaN, infinite or negative
+    /// values, a timestamp before the previous decision's, the wrong number of metric inputs);
+    /// `state` is then left untouched.
+    pub fn decide(&self, state: &mut ScalerState, input: &DecisionInput) -> Result<Decision> {
+        self.check_input(state, input)?;
+        let mut next = state.clone();
+        let decision = self.run(&mut next, input)?;
+        *state = next;
+        Ok(decision)
+    }
+
+    /// Decides for many workloads: `states[i]` with `inputs[i]`. Each result is independent;
+    /// a failed workload's state is left untouched.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] when the two slices differ in length.
+    pub fn decide_batch(
+        &self,
+        states: &mut [ScalerState],
+        inputs: &[DecisionInput],
+    ) -> Result<Vec<Result<Decision>>> {
+        if states.len() != inputs.len() {
+            return Err(Error::invalid_input(format!(
+                "decide_batch needs one state per input, got {} states and {} inputs",
+                states.len(),
+                inputs.len()
+            )));
+        }
+        Ok(states
+            .iter_mut()
+            .zip(inputs)
+            .map(|(state, input)| self.decide(state, input))
+            .collect())
+    }
+
+    fn check_input(&self, state: &ScalerState, input: &DecisionInput) -> Result<()> {
+        if state.version != STATE_VERSION {
+            return Err(Error::invalid_input(format!(
+                "scaler state version must be {STATE_VERSION}, got {}",
+                state.version
+            )));
+        }
+        if let Some(last) = state.last_decision_ms
+            && input.now_ms < last
+        {
+            return Err(Error::invalid_input(format!(
+                "now_ms must not be before the previous decision's ({last}), got {}: timestamps out of order",
+                input.now_ms
+            )));
+        }
+        let limit = i32::MAX as u32;
+        for (field, value) in [
+            ("current_replicas", Some(input.current_replicas)),
+            ("status_replicas", input.status_replicas),
+            ("ready_replicas", input.ready_replicas),
+        ] {
+            if let Some(v) = value
+                && v > limit
+            {
+                return Err(Error::invalid_input(format!(
+                    "{field} must be in [0, {limit}], got {v}"
+                )));
+            }
+        }
+        if self.spec.hpa.is_some() && input.metrics.len() != self.metrics.len() {
+            return Err(Error::invalid_input(format!(
+                "metrics must have one input per hpa metric ({}), got {}",
+                self.metrics.len(),
+                input.metrics.len()
+            )));
+        }
+        for (i, metric) in input.metrics.iter().enumerate() {
+            check_metric_input(metric).map_err(|e| e.context(format!("metrics[{i}]")))?;
+        }
+        Ok(())
+    }
+
+    fn tolerances(&self) -> Tolerances {
+        let cluster = self.spec.controller.tolerance;
+        let rules = self
+            .behavior
+            .as_ref()
+            .filter(|_| self.spec.controller.configurable_tolerance);
+        Tolerances {
+            down: rules
+                .and_then(|b| b.scale_down.tolerance)
+                .unwrap_or(cluster),
+            up: rules.and_then(|b| b.scale_up.tolerance).unwrap_or(cluster),
+        }
+    }
+
+    fn scale_from_zero_allowed(&self, history: &HpaHistory) -> bool {
+        let min = self.spec.min_replicas;
+        match self.spec.controller.compatibility.scale_from_zero {
+            ScaleFromZero::Legacy => min == 0,
+            ScaleFromZero::Condition => {
+                let has_object_or_external = self
+                    .metrics
+                    .iter()
+                    .any(|m| matches!(m, MetricSpec::Object { .. } | MetricSpec::External { .. }));
+                history.scaled_to_zero == Some(true) && (min != 0 || has_object_or_external)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn run(&self, state: &mut ScalerState, input: &DecisionInput) -> Result<Decision> {
+        let now = input.now_ms;
+        let current = input.current_replicas as i32;
+        let min = self.spec.min_replicas as i32;
+        let max = self.spec.max_replicas as i32;
+        let has_hpa = self.spec.hpa.is_some();
+        let mut decision = Decision {
+            replicas: input.current_replicas,
+            current_replicas: input.current_replicas,
+            rescale: false,
+            proposals: Vec::new(),
+            steps: Vec::new(),
+            conditions: vec![Condition::new(
+                ConditionType::AbleToScale,
+                true,
+                ConditionReason::SucceededGetScale,
+                "the scaler was able to read the current replicas",
+            )],
+            errors: Vec::new(),
+        };
+        if has_hpa && state.hpa.recommendations.is_none() {
+            // Upstream stamps the seed a few microseconds before the comparisons of the same
+            // sync; one millisecond before `now` is the nearest instant we can represent.
+            state.hpa.recommendations = Some(vec![hpa::Recommendation {
+                replicas: current,
+                at_ms: now - 1,
+            }]);
+        }
+
+        let desired: i32;
+        if current == 0 && !self.scale_from_zero_allowed(&state.hpa) {
+            set_condition(
+                &mut decision.conditions,
+                Condition::new(
+                    ConditionType::ScalingActive,
+                    false,
+                    ConditionReason::ScalingDisabled,
+                    "scaling is disabled since the replica count of the target is zero",
+                ),
+            );
+            state.last_decision_ms = Some(now);
+            return Ok(decision);
+        } else if current > max || current < min {
+            desired = if current > max { max } else { min };
+            decision.steps.push(Step {
+                stage: Stage::Bounds,
+                from: input.current_replicas,
+                to: desired as u32,
+                reason: if current > max {
+                    "Current number of replicas above Spec.MaxReplicas".to_owned()
+                } else {
+                    "Current number of replicas below Spec.MinReplicas".to_owned()
+                },
+            });
+        } else {
+            let Some(combined) = self.combine(state, input, &mut decision)? else {
+                state.last_decision_ms = Some(now);
+                return Ok(decision);
+            };
+            let mut value = combined.max(0);
+            value = self.normalize(state, input, value, &mut decision);
+            if let Some(cooldown) = &self.spec.cooldown
+                && let Some(last) = state.last_rescale_ms
+            {
+                let (window_s, direction) = if value > current {
+                    (cooldown.scale_up_s, "scale-up")
+                } else {
+                    (cooldown.scale_down_s, "scale-down")
+                };
+                let until = last.saturating_add(secs_to_ms(i64::from(window_s)));
+                if value != current && now < until {
+                    decision.steps.push(Step {
+                        stage: Stage::Cooldown,
+                        from: value as u32,
+                        to: input.current_replicas,
+                        reason: format!(
+                            "{direction} cooldown of {window_s}s since the last rescale has {}s left",
+                            (until - now + 999) / 1000
+                        ),
+                    });
+                    value = current;
+                }
+            }
+            if self.spec.controller.compatibility.scale_from_zero == ScaleFromZero::Condition
+                && current == 0
+                && min != 0
+                && state.hpa.scaled_to_zero == Some(true)
+                && value < min
+            {
+                decision.steps.push(Step {
+                    stage: Stage::ScaleFromZero,
+                    from: value as u32,
+                    to: min as u32,
+                    reason: "scaled to zero by the autoscaler: back to min_replicas".to_owned(),
+                });
+                value = min;
+            }
+            desired = value;
+        }
+
+        if desired != current {
+            decision.rescale = true;
+            decision.replicas = desired as u32;
+            set_condition(
+                &mut decision.conditions,
+                Condition::new(
+                    ConditionType::AbleToScale,
+                    true,
+                    ConditionReason::SucceededRescale,
+                    format!("the scaler recommends a new size of {desired}"),
+                ),
+            );
+            if let Some(behavior) = &self.behavior {
+                let change = (i64::from(desired) - i64::from(current)).unsigned_abs();
+                let change = i32::try_from(change).unwrap_or(i32::MAX);
+                if desired > current {
+                    hpa::store_scale_event(
+                        Some(&behavior.scale_up),
+                        &mut state.hpa.scale_up_events,
+                        change,
+                        now,
+                    );
+                } else {
+                    hpa::store_scale_event(
+                        Some(&behavior.scale_down),
+                        &mut state.hpa.scale_down_events,
+                        change,
+                        now,
+                    );
+                }
+            }
+            self.track_scaled_to_zero(state, current, desired, &mut decision);
+            state.last_rescale_ms = Some(now);
+        }
+        state.last_decision_ms = Some(now);
+        Ok(decision)
+    }
+
+    fn track_scaled_to_zero(
+        &self,
+        state: &mut ScalerState,
+        current: i32,
+        desired: i32,
+        decision: &mut Decision,
+    ) {
+        let compat = &self.spec.controller.compatibility;
+        if compat.scale_from_zero != ScaleFromZero::Condition || !has_hpa_zero_gate(compat) {
+            state.hpa.scaled_to_zero = None;
+            return;
+        }
+        let has_object_or_external = self
+            .metrics
+            .iter()
+            .any(|m| matches!(m, MetricSpec::Object { .. } | MetricSpec::External { .. }));
+        let to_zero =
+            current > 0 && desired == 0 && self.spec.min_replicas == 0 && has_object_or_external;
+        state.hpa.scaled_to_zero = Some(to_zero);
+        decision.conditions.push(Condition::new(
+            ConditionType::ScaledToZero,
+            to_zero,
+            if to_zero {
+                ConditionReason::ScaledToZero
+            } else {
+                ConditionReason::NotScaledToZero
+            },
+            "",
+        ));
+    }
+
+    /// Computes every source's proposal and combines them (max). `None` when the invalid-metric
+    /// rule stops the decision (upstream §6.1): a failed metric never lets the target shrink.
+    fn combine(
+        &self,
+        state: &ScalerState,
+        input: &DecisionInput,
+        decision: &mut Decision,
+    ) -> Result<Option<i32>> {
+        let current = input.current_replicas as i32;
+        let mut combined: Option<i32> = None;
+        let mut first_failure: Option<(ConditionReason, String)> = None;
+        let mut failures = 0usize;
+        if self.spec.hpa.is_some() {
+            let status_replicas = input.status_replicas.unwrap_or(input.current_replicas) as i32;
+            let ctx = MetricContext {
+                current_replicas: current,
+                status_replicas,
+                ready_replicas: input.ready_replicas.map(|r| r as i32),
+                pods: input.pods.as_deref(),
+                tolerances: self.tolerances(),
+                config: &self.spec.controller,
+                now_ms: input.now_ms,
+            };
+            for (metric, metric_input) in self.metrics.iter().zip(&input.metrics) {
+                let name = metric.describe();
+                match hpa::metric_proposal(metric, metric_input, &ctx) {
+                    Ok(p) => {
+                        combined = Some(combined.map_or(p.replicas, |c| c.max(p.replicas)));
+                        decision.proposals.push(Proposal {
+                            source: SourceKind::Hpa,
+                            name,
+                            replicas: Some(p.replicas.max(0) as u32),
+                            reason: p.summary(),
+                        });
+                    }
+                    Err(f) => {
+                        failures += 1;
+                        let message = format!("{name}: {}", f.message);
+                        decision.errors.push(message.clone());
+                        decision.proposals.push(Proposal {
+                            source: SourceKind::Hpa,
+                            name,
+                            replicas: None,
+                            reason: f.message.clone(),
+                        });
+                        if first_failure.is_none() {
+                            first_failure = Some((f.reason, message));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(spec) = &self.spec.threshold {
+            let p = threshold::threshold_proposal(
+                spec,
+                input.current_replicas,
+                &input.signals,
+                input.healthy,
+            )?;
+            let replicas = i32::try_from(p.replicas).unwrap_or(i32::MAX);
+            combined = Some(combined.map_or(replicas, |c| c.max(replicas)));
+            decision.proposals.push(Proposal {
+                source: SourceKind::Threshold,
+                name: "threshold bands".to_owned(),
+                replicas: Some(p.replicas),
+                reason: p.reason,
+            });
+        }
+        let _ = state;
+        if let Some((reason, message)) = first_failure {
+            let value = combined.unwrap_or(0);
+            if combined.is_none() || value < current {
+                set_condition(
+                    &mut decision.conditions,
+                    Condition::new(ConditionType::ScalingActive, false, reason, message),
+                );
+                if failures > 0 && combined.is_some() {
+                    decision.steps.push(Step {
+                        stage: Stage::MetricFailure,
+                        from: value.max(0) as u32,
+                        to: input.current_replicas,
+                        reason: "a metric failed: holding instead of scaling down".to_owned(),
+                    });
+                }
+                return Ok(None);
+            }
+        }
+        set_condition(
+            &mut decision.conditions,
+            Condition::new(
+                ConditionType::ScalingActive,
+                true,
+                ConditionReason::ValidMetricFound,
+                "the scaler was able to compute a replica count",
+            ),
+        );
+        let value = combined.unwrap_or(0);
+        if value != current {
+            decision.steps.push(Step {
+                stage: Stage::Combine,
+                from: input.current_replicas,
+                to: value.max(0) as u32,
+                reason: "largest proposal".to_owned(),
+            });
+        }
+        Ok(Some(value))
+    }
+
+    /// Stabilization, rate limits and bounds.
+    fn normalize(
+        &self,
+        state: &mut ScalerState,
+        input: &DecisionInput,
+        prenormalized: i32,
+        decision: &mut Decision,
+    ) -> i32 {
+        let now = input.now_ms;
+        let current = input.current_replicas as i32;
+        let min = self.spec.min_replicas as i32;
+        let max = self.spec.max_replicas as i32;
+        let controller = &self.spec.controller;
+        let recommendations = state.hpa.recommendations.get_or_insert_with(Vec::new);
+        let (stabilized, limited) = if let Some(behavior) = &self.behavior {
+            let down_window = behavior
+                .scale_down
+                .stabilization_window_s
+                .unwrap_or(controller.downscale_stabilization_window_s);
+            let up_window = behavior.scale_up.stabilization_window_s.unwrap_or(0);
+            let stabilized = hpa::stabilize_with_behavior(
+                recommendations,
+                current,
+                prenormalized,
+                up_window,
+                down_window,
+                now,
+            );
+            let limited = hpa::limit_with_behavior(
+                current,
+                stabilized.replicas,
+                min,
+                max,
+                &behavior.scale_up,
+                &behavior.scale_down,
+                &state.hpa.scale_up_events,
+                &state.hpa.scale_down_events,
+                now,
+            );
+            (stabilized, limited)
+        } else if self.spec.hpa.is_some() {
+            let stabilized = hpa::stabilize_legacy(
+                recommendations,
+                prenormalized,
+                controller.downscale_stabilization_window_s,
+                now,
+            );
+            let limited = hpa::limit_legacy(
+                current,
+                stabilized.replicas,
+                min,
+                max,
+                controller.scale_up_limit_factor,
+                controller.scale_up_limit_minimum,
+            );
+            (stabilized, limited)
+        } else {
+            let stabilized = hpa::Stabilization {
+                replicas: prenormalized,
+                reason: ConditionReason::ReadyForNewScale,
+            };
+            let limited = clamp_only(prenormalized, min, max);
+            (stabilized, limited)
+        };
+        set_condition(
+            &mut decision.conditions,
+            Condition::new(
+                ConditionType::AbleToScale,
+                true,
+                stabilized.reason,
+                match stabilized.reason {
+                    ConditionReason::ScaleDownStabilized => {
+                        "recent recommendations were higher than current one, applying the highest recent recommendation"
+                    }
+                    ConditionReason::ScaleUpStabilized => {
+                        "recent recommendations were lower than current one, applying the lowest recent recommendation"
+                    }
+                    _ => "the scaler is ready for a new scale",
+                },
+            ),
+        );
+        if stabilized.replicas != prenormalized {
+            decision.steps.push(Step {
+                stage: Stage::Stabilization,
+                from: prenormalized as u32,
+                to: stabilized.replicas.max(0) as u32,
+                reason: stabilized.reason.to_string(),
+            });
+        }
+        set_condition(
+            &mut decision.conditions,
+            Condition::new(
+                ConditionType::ScalingLimited,
+                limited.replicas != stabilized.replicas,
+                limited.reason,
+                limit_message(limited.reason),
+            ),
+        );
+        if limited.replicas != stabilized.replicas {
+            let stage = match limited.reason {
+                ConditionReason::ScaleUpLimit | ConditionReason::ScaleDownLimit => {
+                    Stage::RateLimit
+                }
+                _ => Stage::MinMax,
+            };
+            decision.steps.push(Step {
+                stage,
+                from: stabilized.replicas.max(0) as u32,
+                to: limited.replicas.max(0) as u32,
+                reason: limited.reason.to_string(),
+            });
+        }
+        limited.replicas
+    }
+}
+
+fn has_hpa_zero_gate(compat: &crate::spec::Compatibility) -> bool {
+    compat.scale_to_zero_gate
+}
+
+fn clamp_only(desired: i32, min: i32, max: i32) -> hpa::Limited {
+    let (replicas, reason) = if desired < min {
+        (min, ConditionReason::TooFewReplicas)
+    } else if desired > max {
+        (max, ConditionReason::TooManyReplicas)
+    } else {
+        (desired, ConditionReason::DesiredWithinRange)
+    };
+    hpa::Limited { replicas, reason }
+}
+
+fn limit_message(reason: ConditionReason) -> &'static str {
+    match reason {
+        ConditionReason::TooFewReplicas => "the desired replica count is less than the minimum replica count",
+        ConditionReason::TooManyReplicas => "the desired replica count is more than the maximum replica count",
+        ConditionReason::ScaleUpLimit => "the desired replica count is increasing faster than the maximum scale rate",
+        ConditionReason::ScaleDownLimit => "the desired replica count is decreasing faster than the maximum scale rate",
+        _ => "the desired count is within the acceptable range",
+    }
+}
+
+fn check_metric_input(input: &MetricInput) -> Result<()> {
+    let bad = |what: &str, v: String| {
+        Err(Error::invalid_input(format!(
+            "{what} must be a finite number >= 0, got {v}"
+        )))
+    };
+    match input {
+        MetricInput::Resource { samples } => {
+            for s in samples {
+                for c in &s.containers {
+                    if let Some(u) = c.usage_milli
+                        && u < 0
+                    {
+                        return bad(&format!("usage of container {} of pod {}", c.name, s.pod), u.to_string());
+                    }
+                }
+            }
+        }
+        MetricInput::Pods { samples } => {
+            for s in samples {
+                if s.value_milli < 0 {
+                    return bad(&format!("value of pod {}", s.pod), s.value_milli.to_string());
+                }
+            }
+        }
+        MetricInput::Object { value_milli } => {
+            if *value_milli < 0 {
+                return bad("object value", value_milli.to_string());
+            }
+        }
+        MetricInput::External { values_milli } => {
+            if let Some(v) = values_milli.iter().find(|v| **v < 0) {
+                return bad("external value", v.to_string());
+            }
+        }
+        MetricInput::Aggregated { value, .. } => {
+            if !(value.is_finite() && *value >= 0.0) {
+                return bad("aggregated value", value.to_string());
+            }
+        }
+        MetricInput::Unavailable { .. } => {}
+    }
+    Ok(())
+}
