@@ -1,6 +1,9 @@
 //! `decide` cost: aggregated input, per-pod input (100 pods, 2 metrics, behavior), and a batch
 //! of 100 000 aggregated workloads.
 
+// criterion's macros generate undocumented functions
+#![allow(missing_docs)]
+
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use replicast::{Scaler, ScalerState};
 use replicast_benches::{NOW_MS, aggregated_input, aggregated_spec, per_pod_input, per_pod_spec};
@@ -13,7 +16,11 @@ fn decide_aggregated(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             let input = aggregated_input(i, NOW_MS + (i as i64) * 15_000);
-            black_box(scaler.decide(&mut state, black_box(&input)).expect("decides"))
+            black_box(
+                scaler
+                    .decide(&mut state, black_box(&input))
+                    .expect("decides"),
+            )
         });
     });
 }
@@ -31,7 +38,13 @@ fn decide_per_pod(c: &mut Criterion) {
                 input.now_ms = NOW_MS + i * 15_000;
                 input
             },
-            |input| black_box(scaler.decide(&mut state, black_box(&input)).expect("decides")),
+            |input| {
+                black_box(
+                    scaler
+                        .decide(&mut state, black_box(&input))
+                        .expect("decides"),
+                )
+            },
             BatchSize::SmallInput,
         );
     });

@@ -130,8 +130,9 @@ fn recommend(spec: &Path, input: &Path, state: Option<&Path>, json: bool) -> Res
     let observation: DecisionInput = serde_json::from_str(&input_text)
         .map_err(|e| format!("{}: invalid observation: {e}", input.display()))?;
     let mut scaler_state = match state {
-        Some(path) if path.exists() => ScalerState::from_json(&read(path)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?,
+        Some(path) if path.exists() => {
+            ScalerState::from_json(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?
+        }
         _ => ScalerState::new(),
     };
     let decision = scaler

@@ -148,10 +148,18 @@ impl fmt::Display for Decision {
         }
         for p in &self.proposals {
             let replicas = p.replicas.map_or_else(|| "-".to_owned(), |r| r.to_string());
-            writeln!(f, "  proposal {:?} {}: {} ({})", p.source, p.name, replicas, p.reason)?;
+            writeln!(
+                f,
+                "  proposal {:?} {}: {} ({})",
+                p.source, p.name, replicas, p.reason
+            )?;
         }
         for s in &self.steps {
-            writeln!(f, "  step {:?}: {} -> {} ({})", s.stage, s.from, s.to, s.reason)?;
+            writeln!(
+                f,
+                "  step {:?}: {} -> {} ({})",
+                s.stage, s.from, s.to, s.reason
+            )?;
         }
         for c in &self.conditions {
             writeln!(

@@ -436,7 +436,7 @@ impl Scaler {
         decision: &mut Decision,
     ) {
         let compat = &self.spec.controller.compatibility;
-        if compat.scale_from_zero != ScaleFromZero::Condition || !has_hpa_zero_gate(compat) {
+        if compat.scale_from_zero != ScaleFromZero::Condition || !has_hpa_zero_gate(*compat) {
             state.hpa.scaled_to_zero = None;
             return;
         }
@@ -667,9 +667,7 @@ impl Scaler {
         );
         if limited.replicas != stabilized.replicas {
             let stage = match limited.reason {
-                ConditionReason::ScaleUpLimit | ConditionReason::ScaleDownLimit => {
-                    Stage::RateLimit
-                }
+                ConditionReason::ScaleUpLimit | ConditionReason::ScaleDownLimit => Stage::RateLimit,
                 _ => Stage::MinMax,
             };
             decision.steps.push(Step {
@@ -683,7 +681,7 @@ impl Scaler {
     }
 }
 
-fn has_hpa_zero_gate(compat: &crate::spec::Compatibility) -> bool {
+fn has_hpa_zero_gate(compat: crate::spec::Compatibility) -> bool {
     compat.scale_to_zero_gate
 }
 
@@ -700,10 +698,18 @@ fn clamp_only(desired: i32, min: i32, max: i32) -> hpa::Limited {
 
 fn limit_message(reason: ConditionReason) -> &'static str {
     match reason {
-        ConditionReason::TooFewReplicas => "the desired replica count is less than the minimum replica count",
-        ConditionReason::TooManyReplicas => "the desired replica count is more than the maximum replica count",
-        ConditionReason::ScaleUpLimit => "the desired replica count is increasing faster than the maximum scale rate",
-        ConditionReason::ScaleDownLimit => "the desired replica count is decreasing faster than the maximum scale rate",
+        ConditionReason::TooFewReplicas => {
+            "the desired replica count is less than the minimum replica count"
+        }
+        ConditionReason::TooManyReplicas => {
+            "the desired replica count is more than the maximum replica count"
+        }
+        ConditionReason::ScaleUpLimit => {
+            "the desired replica count is increasing faster than the maximum scale rate"
+        }
+        ConditionReason::ScaleDownLimit => {
+            "the desired replica count is decreasing faster than the maximum scale rate"
+        }
         _ => "the desired count is within the acceptable range",
     }
 }
@@ -721,7 +727,10 @@ fn check_metric_input(input: &MetricInput) -> Result<()> {
                     if let Some(u) = c.usage_milli
                         && u < 0
                     {
-                        return bad(&format!("usage of container {} of pod {}", c.name, s.pod), u.to_string());
+                        return bad(
+                            &format!("usage of container {} of pod {}", c.name, s.pod),
+                            u.to_string(),
+                        );
                     }
                 }
             }
@@ -729,7 +738,10 @@ fn check_metric_input(input: &MetricInput) -> Result<()> {
         MetricInput::Pods { samples } => {
             for s in samples {
                 if s.value_milli < 0 {
-                    return bad(&format!("value of pod {}", s.pod), s.value_milli.to_string());
+                    return bad(
+                        &format!("value of pod {}", s.pod),
+                        s.value_milli.to_string(),
+                    );
                 }
             }
         }

@@ -2,9 +2,7 @@
 //! one test per kind of bad input.
 
 use replicast::hpa::{ConditionReason, ConditionType, MetricInput};
-use replicast::{
-    DecisionInput, ErrorKind, Scaler, ScalerSpec, ScalerState, SourceKind, Stage,
-};
+use replicast::{DecisionInput, ErrorKind, Scaler, ScalerSpec, ScalerState, SourceKind, Stage};
 
 const NOW: i64 = 1_700_000_000_000;
 
@@ -31,7 +29,9 @@ fn aggregated(now_ms: i64, current: u32, utilization: f64) -> DecisionInput {
 fn scale_up_is_explained() {
     let scaler = Scaler::new(cpu_spec("")).unwrap();
     let mut state = ScalerState::new();
-    let d = scaler.decide(&mut state, &aggregated(NOW, 3, 90.0)).unwrap();
+    let d = scaler
+        .decide(&mut state, &aggregated(NOW, 3, 90.0))
+        .unwrap();
     // ratio 90/50 = 1.8, ceil(1.8 × 3) = 6
     assert_eq!(d.replicas, 6);
     assert!(d.rescale);
@@ -44,9 +44,18 @@ fn scale_up_is_explained() {
     assert_eq!(
         reasons,
         vec![
-            (ConditionType::AbleToScale, ConditionReason::SucceededRescale),
-            (ConditionType::ScalingActive, ConditionReason::ValidMetricFound),
-            (ConditionType::ScalingLimited, ConditionReason::DesiredWithinRange),
+            (
+                ConditionType::AbleToScale,
+                ConditionReason::SucceededRescale
+            ),
+            (
+                ConditionType::ScalingActive,
+                ConditionReason::ValidMetricFound
+            ),
+            (
+                ConditionType::ScalingLimited,
+                ConditionReason::DesiredWithinRange
+            ),
         ]
     );
 }
@@ -56,26 +65,36 @@ fn legacy_path_caps_scale_up_and_stabilizes_scale_down() {
     let scaler = Scaler::new(cpu_spec("")).unwrap();
     let mut state = ScalerState::new();
     // 500 % of a 50 % target on 2 pods wants 20; the legacy cap is max(2 × 2, 4) = 4, max is 10
-    let d = scaler.decide(&mut state, &aggregated(NOW, 2, 500.0)).unwrap();
+    let d = scaler
+        .decide(&mut state, &aggregated(NOW, 2, 500.0))
+        .unwrap();
     assert_eq!(d.replicas, 4);
     assert_eq!(d.steps.last().unwrap().stage, Stage::RateLimit);
     // load drops one minute later: the 5-minute window still holds the recommendation of 20 → max 10
     let d = scaler
         .decide(&mut state, &aggregated(NOW + 60_000, 4, 10.0))
         .unwrap();
-    assert_eq!(d.replicas, 8, "stabilized at the window max 20, capped at 2 × 4");
+    assert_eq!(
+        d.replicas, 8,
+        "stabilized at the window max 20, capped at 2 × 4"
+    );
     // six minutes after the last high recommendation the low one wins
     let d = scaler
         .decide(&mut state, &aggregated(NOW + 420_000, 8, 10.0))
         .unwrap();
-    assert_eq!(d.replicas, 2, "ceil(0.2 × 8) = 2 once the window has passed");
+    assert_eq!(
+        d.replicas, 2,
+        "ceil(0.2 × 8) = 2 once the window has passed"
+    );
 }
 
 #[test]
 fn tolerance_holds_small_deviations() {
     let scaler = Scaler::new(cpu_spec("")).unwrap();
     let mut state = ScalerState::new();
-    let d = scaler.decide(&mut state, &aggregated(NOW, 5, 54.0)).unwrap();
+    let d = scaler
+        .decide(&mut state, &aggregated(NOW, 5, 54.0))
+        .unwrap();
     assert_eq!(d.replicas, 5);
     assert!(!d.rescale);
     assert_eq!(d.proposals[0].replicas, Some(5));
@@ -85,10 +104,15 @@ fn tolerance_holds_small_deviations() {
 fn bounds_clamp_before_metrics() {
     let scaler = Scaler::new(cpu_spec("")).unwrap();
     let mut state = ScalerState::new();
-    let d = scaler.decide(&mut state, &aggregated(NOW, 15, 50.0)).unwrap();
+    let d = scaler
+        .decide(&mut state, &aggregated(NOW, 15, 50.0))
+        .unwrap();
     assert_eq!(d.replicas, 10);
     assert_eq!(d.steps[0].stage, Stage::Bounds);
-    assert!(d.proposals.is_empty(), "no metrics are read outside the bounds");
+    assert!(
+        d.proposals.is_empty(),
+        "no metrics are read outside the bounds"
+    );
 }
 
 #[test]
@@ -117,7 +141,11 @@ fn failed_metric_never_scales_down() {
     assert_eq!(d.replicas, 6);
     assert!(!d.rescale);
     assert_eq!(d.errors.len(), 1);
-    assert!(d.errors[0].contains("prometheus unreachable"), "{:?}", d.errors);
+    assert!(
+        d.errors[0].contains("prometheus unreachable"),
+        "{:?}",
+        d.errors
+    );
     let active = d
         .conditions
         .iter()
@@ -134,7 +162,9 @@ fn behavior_policies_limit_the_rate() {
     ))
     .unwrap();
     let mut state = ScalerState::new();
-    let d = scaler.decide(&mut state, &aggregated(NOW, 2, 250.0)).unwrap();
+    let d = scaler
+        .decide(&mut state, &aggregated(NOW, 2, 250.0))
+        .unwrap();
     assert_eq!(d.replicas, 4, "2 pods per minute from 2");
     let d = scaler
         .decide(&mut state, &aggregated(NOW + 30_000, 4, 250.0))
@@ -150,7 +180,9 @@ fn behavior_policies_limit_the_rate() {
 fn state_round_trips_and_is_untouched_on_error() {
     let scaler = Scaler::new(cpu_spec("")).unwrap();
     let mut state = ScalerState::new();
-    scaler.decide(&mut state, &aggregated(NOW, 3, 90.0)).unwrap();
+    scaler
+        .decide(&mut state, &aggregated(NOW, 3, 90.0))
+        .unwrap();
     let restored = ScalerState::from_json(&state.to_json()).unwrap();
     assert_eq!(restored, state);
     let before = state.clone();
@@ -172,7 +204,10 @@ fn batch_decides_each_workload() {
     ];
     let results = scaler.decide_batch(&mut states, &inputs).unwrap();
     assert_eq!(results[0].as_ref().unwrap().replicas, 6);
-    assert_eq!(results[1].as_ref().unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        results[1].as_ref().unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
     assert_eq!(results[2].as_ref().unwrap().replicas, 4);
     assert_eq!(states[1], ScalerState::new());
     let err = scaler.decide_batch(&mut states, &inputs[..2]).unwrap_err();
@@ -231,7 +266,9 @@ fn negative_metric_is_rejected() {
 fn out_of_order_timestamps_are_rejected() {
     let scaler = Scaler::new(cpu_spec("")).unwrap();
     let mut state = ScalerState::new();
-    scaler.decide(&mut state, &aggregated(NOW, 3, 50.0)).unwrap();
+    scaler
+        .decide(&mut state, &aggregated(NOW, 3, 50.0))
+        .unwrap();
     let err = scaler
         .decide(&mut state, &aggregated(NOW - 1, 3, 50.0))
         .unwrap_err();
@@ -254,10 +291,7 @@ fn wrong_number_of_metric_inputs_is_rejected() {
 
 #[test]
 fn min_above_max_is_rejected() {
-    let err = ScalerSpec::from_yaml(
-        "min_replicas: 5\nmax_replicas: 2\nhpa: {}\n",
-    )
-    .unwrap_err();
+    let err = ScalerSpec::from_yaml("min_replicas: 5\nmax_replicas: 2\nhpa: {}\n").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidConfig);
     assert!(err.message().contains("min_replicas"), "{err}");
     assert!(err.message().contains("got 5"), "{err}");
@@ -300,8 +334,8 @@ fn unknown_metric_type_is_rejected() {
 
 #[test]
 fn unknown_field_is_rejected() {
-    let err = ScalerSpec::from_json(r#"{"max_replicas": 3, "hpa": {}, "max_replica": 4}"#)
-        .unwrap_err();
+    let err =
+        ScalerSpec::from_json(r#"{"max_replicas": 3, "hpa": {}, "max_replica": 4}"#).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidConfig);
     assert!(err.message().contains("max_replica"), "{err}");
 }

@@ -37,7 +37,12 @@ fn observations() -> impl Strategy<Value = Vec<(u16, f64)>> {
 }
 
 /// Replays `obs`, feeding each decision's replicas back as the next current count.
-fn replay(scaler: &Scaler, state: &mut ScalerState, start: u32, obs: &[(u16, f64)]) -> Vec<Decision> {
+fn replay(
+    scaler: &Scaler,
+    state: &mut ScalerState,
+    start: u32,
+    obs: &[(u16, f64)],
+) -> Vec<Decision> {
     let mut now = NOW;
     let mut current = start;
     obs.iter()

@@ -1,1 +1,930 @@
-//! (in progress)
+//! One metric → one replica proposal (`specs/hpa.md` §4–§5, §10), for every source and target
+//! type, from per-pod samples or from an aggregated value.
+//!
+//! Arithmetic follows the controller exactly: sums in integers (here `i128`, so no overflow),
+//! utilization and averages truncated to integers before the ratio, ratios and products in
+//! binary64 without fused multiply-add, `ceil` of the product, saturation where upstream
+//! saturates.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::hpa::{
+    ConditionReason, ConditionStatus, MetricInput, Pod, PodPhase, PodResourceSample, PodSample,
+    group_pods,
+};
+use crate::spec::{
+    ControllerConfig, MetricSpec, MetricTarget, MissingContainerMetric, MissingFallback, Quantity,
+    TargetType, ToleranceCompare,
+};
+use crate::time::Timestamp;
+
+/// The tolerance band around a usage ratio of 1 inside which nothing changes.
+///
+/// ```
+/// use replicast::hpa::Tolerances;
+/// use replicast::spec::ToleranceCompare;
+/// let t = Tolerances::uniform(0.1);
+/// assert!(t.is_within(1.1, ToleranceCompare::Band));
+/// assert!(!t.is_within(1.1, ToleranceCompare::Abs)); // |1 − 1.1| = 0.10000000000000009
+/// assert!(!t.is_within(f64::NAN, ToleranceCompare::Band));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerances {
+    /// Tolerance below 1 (scale-down side).
+    pub down: f64,
+    /// Tolerance above 1 (scale-up side).
+    pub up: f64,
+}
+
+impl Tolerances {
+    /// The same tolerance in both directions.
+    #[must_use]
+    pub fn uniform(tolerance: f64) -> Self {
+        Self {
+            down: tolerance,
+            up: tolerance,
+        }
+    }
+
+    /// Whether `ratio` is inside the band (both ends inclusive; NaN never is).
+    #[must_use]
+    pub fn is_within(&self, ratio: f64, compare: ToleranceCompare) -> bool {
+        match compare {
+            ToleranceCompare::Band => (1.0 - self.down) <= ratio && ratio <= (1.0 + self.up),
+            ToleranceCompare::Abs => {
+                let tolerance = if ratio > 1.0 { self.up } else { self.down };
+                (1.0 - ratio).abs() <= tolerance
+            }
+        }
+    }
+}
+
+/// What a metric's proposal depends on besides the metric and its input.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricContext<'a> {
+    /// `scale.spec.replicas`.
+    pub current_replicas: i32,
+    /// `scale.status.replicas` (used by Object/External `AverageValue` targets).
+    pub status_replicas: i32,
+    /// Ready pods when `pods` is not given (Object/External `Value` targets); defaults to
+    /// `status_replicas`.
+    pub ready_replicas: Option<i32>,
+    /// The pods of the target, for per-pod inputs.
+    pub pods: Option<&'a [Pod]>,
+    /// The effective tolerances.
+    pub tolerances: Tolerances,
+    /// Controller flags and compatibility profile.
+    pub config: &'a ControllerConfig,
+    /// The decision instant.
+    pub now_ms: Timestamp,
+}
+
+/// One metric's proposal and the values the controller reports for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricProposal {
+    /// Proposed replicas.
+    pub replicas: i32,
+    /// Current average utilization, percent (Resource/ContainerResource `Utilization`).
+    pub utilization: Option<i32>,
+    /// Current value in milli-units: the raw average for utilization targets, the average per
+    /// pod for `AverageValue`, the total for `Value`.
+    pub value_milli: i64,
+    /// The usage ratio against the target (before any rebalancing).
+    pub ratio: f64,
+}
+
+impl MetricProposal {
+    /// A one-line explanation: `utilization 85% vs target 70% (ratio 1.214) → 5`.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        match self.utilization {
+            Some(u) => format!(
+                "utilization {u}% (ratio {:.3} to target) -> {}",
+                self.ratio, self.replicas
+            ),
+            None => format!(
+                "value {} (ratio {:.3} to target) -> {}",
+                format_milli(self.value_milli),
+                self.ratio,
+                self.replicas
+            ),
+        }
+    }
+}
+
+fn format_milli(milli: i64) -> String {
+    if milli % 1000 == 0 {
+        format!("{}", milli / 1000)
+    } else {
+        format!("{milli}m")
+    }
+}
+
+/// Why a metric gave no proposal, with the condition reason the controller reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricFailure {
+    /// `FailedGetResourceMetric`, `FailedGetPodsMetric`, ..., or `InvalidMetricSourceType`.
+    pub reason: ConditionReason,
+    /// The upstream message.
+    pub message: String,
+}
+
+impl fmt::Display for MetricFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason, self.message)
+    }
+}
+
+type Outcome = Result<MetricProposal, MetricFailure>;
+
+/// The replica proposal of one metric (`computeReplicasForMetric`).
+///
+/// ```
+/// use replicast::hpa::{metric_proposal, MetricContext, MetricInput, Tolerances};
+/// use replicast::spec::{ControllerConfig, MetricSpec, MetricTarget};
+///
+/// let config = ControllerConfig::default();
+/// let ctx = MetricContext {
+///     current_replicas: 4, status_replicas: 4, ready_replicas: None, pods: None,
+///     tolerances: Tolerances::uniform(0.1), config: &config, now_ms: 0,
+/// };
+/// let cpu = MetricSpec::Resource { resource: "cpu".into(), target: MetricTarget::utilization(50) };
+/// let p = metric_proposal(&cpu, &MetricInput::Aggregated { value: 75.9, ready_replicas: 4 }, &ctx).unwrap();
+/// assert_eq!(p.utilization, Some(75)); // truncated, as Kubernetes does
+/// assert_eq!(p.replicas, 6);           // ceil(1.5 × 4)
+/// ```
+///
+/// # Errors
+/// A [`MetricFailure`] with the reason the controller would report.
+pub fn metric_proposal(metric: &MetricSpec, input: &MetricInput, ctx: &MetricContext) -> Outcome {
+    match metric {
+        MetricSpec::Resource { resource, target } => resource_proposal(
+            resource,
+            None,
+            target,
+            input,
+            ctx,
+            ConditionReason::FailedGetResourceMetric,
+        ),
+        MetricSpec::ContainerResource {
+            resource,
+            container,
+            target,
+        } => resource_proposal(
+            resource,
+            Some(container),
+            target,
+            input,
+            ctx,
+            ConditionReason::FailedGetContainerResourceMetric,
+        ),
+        MetricSpec::Pods { name, target } => {
+            let fail = ConditionReason::FailedGetPodsMetric;
+            let Some(target_milli) = target.average_value.map(Quantity::milli) else {
+                return Err(failure(
+                    fail,
+                    format!("invalid pods metric source {name}: no average value target"),
+                ));
+            };
+            match input {
+                MetricInput::Pods { samples } => {
+                    if samples.is_empty() {
+                        return Err(failure(
+                            fail,
+                            format!(
+                                "unable to get metric {name}: no metrics returned from custom metrics API"
+                            ),
+                        ));
+                    }
+                    let values = samples
+                        .iter()
+                        .map(|s| {
+                            (
+                                s.pod.clone(),
+                                PodSample {
+                                    value_milli: s.value_milli,
+                                    timestamp_ms: s.timestamp_ms,
+                                    window_ms: s.window_ms,
+                                },
+                            )
+                        })
+                        .collect();
+                    plain_metric_replicas(values, target_milli, false, ctx, fail)
+                }
+                MetricInput::Aggregated {
+                    value,
+                    ready_replicas,
+                } => Ok(aggregated_average(
+                    *value,
+                    target_milli,
+                    *ready_replicas,
+                    ctx,
+                )),
+                other => Err(wrong_input(fail, metric, other)),
+            }
+        }
+        MetricSpec::Object { name, target } => {
+            let fail = ConditionReason::FailedGetObjectMetric;
+            let value = match input {
+                MetricInput::Object { value_milli } => *value_milli,
+                MetricInput::Aggregated { value, .. } => units_to_milli(*value),
+                other => return Err(wrong_input(fail, metric, other)),
+            };
+            match (target.kind, target.value, target.average_value) {
+                (TargetType::Value, Some(t), _) => value_replicas(value, t.milli(), ctx, fail),
+                (TargetType::AverageValue, _, Some(t)) => {
+                    Ok(per_pod_replicas(value, t.milli(), false, ctx))
+                }
+                _ => Err(failure(
+                    fail,
+                    format!(
+                        "invalid object metric source {name}: neither a value target nor an average value target was set"
+                    ),
+                )),
+            }
+        }
+        MetricSpec::External { name, target } => {
+            let fail = ConditionReason::FailedGetExternalMetric;
+            let value = match input {
+                MetricInput::External { values_milli } => {
+                    if values_milli.is_empty() {
+                        return Err(failure(
+                            fail,
+                            format!(
+                                "unable to get external metric {name}: no metrics returned from external metrics API"
+                            ),
+                        ));
+                    }
+                    let sum: i128 = values_milli.iter().map(|v| i128::from(*v)).sum();
+                    i64::try_from(sum).unwrap_or(if sum > 0 { i64::MAX } else { i64::MIN })
+                }
+                MetricInput::Aggregated { value, .. } => units_to_milli(*value),
+                other => return Err(wrong_input(fail, metric, other)),
+            };
+            // External reads averageValue first, whatever `type` says
+            if let Some(t) = target.average_value {
+                Ok(per_pod_replicas(value, t.milli(), true, ctx))
+            } else if let Some(t) = target.value {
+                value_replicas(value, t.milli(), ctx, fail)
+            } else {
+                Err(failure(
+                    fail,
+                    format!(
+                        "invalid external metric source {name}: neither a value target nor an average value target was set"
+                    ),
+                ))
+            }
+        }
+        MetricSpec::Unsupported { type_name } => Err(failure(
+            ConditionReason::InvalidMetricSourceType,
+            format!("unknown metric source type {type_name:?}"),
+        )),
+    }
+}
+
+fn failure(reason: ConditionReason, message: impl Into<String>) -> MetricFailure {
+    MetricFailure {
+        reason,
+        message: message.into(),
+    }
+}
+
+fn wrong_input(reason: ConditionReason, metric: &MetricSpec, input: &MetricInput) -> MetricFailure {
+    if let MetricInput::Unavailable { reason: why } = input {
+        return failure(reason, why.clone());
+    }
+    let got = match input {
+        MetricInput::Resource { .. } => "resource",
+        MetricInput::Pods { .. } => "pods",
+        MetricInput::Object { .. } => "object",
+        MetricInput::External { .. } => "external",
+        MetricInput::Aggregated { .. } => "aggregated",
+        MetricInput::Unavailable { .. } => "unavailable",
+    };
+    let expected = match metric {
+        MetricSpec::Resource { .. } | MetricSpec::ContainerResource { .. } => {
+            "resource or aggregated"
+        }
+        MetricSpec::Pods { .. } => "pods or aggregated",
+        MetricSpec::Object { .. } => "object or aggregated",
+        MetricSpec::External { .. } => "external or aggregated",
+        MetricSpec::Unsupported { .. } => "none",
+    };
+    failure(
+        reason,
+        format!(
+            "input kind {got} does not fit a {} metric: expected {expected}",
+            metric.kind_name()
+        ),
+    )
+}
+
+/// Whole units (as callers aggregate them) to milli-units, rounded to the nearest milli.
+fn units_to_milli(value: f64) -> i64 {
+    let milli = (value * 1000.0).round();
+    if milli >= i64::MAX as f64 {
+        i64::MAX
+    } else if milli.is_nan() || milli <= 0.0 {
+        0
+    } else {
+        milli as i64
+    }
+}
+
+/// `int32(math.Ceil(x))` with the upstream saturation at `MaxInt32`.
+fn ceil_replicas(x: f64) -> i32 {
+    let c = x.ceil();
+    if c.is_nan() {
+        0
+    } else if c >= f64::from(i32::MAX) {
+        i32::MAX
+    } else if c <= f64::from(i32::MIN) {
+        i32::MIN
+    } else {
+        c as i32
+    }
+}
+
+fn saturate_i64(x: i128) -> i64 {
+    x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+fn within(ratio: f64, ctx: &MetricContext) -> bool {
+    ctx.tolerances
+        .is_within(ratio, ctx.config.compatibility.tolerance_compare)
+}
+
+fn resource_proposal(
+    resource: &str,
+    container: Option<&str>,
+    target: &MetricTarget,
+    input: &MetricInput,
+    ctx: &MetricContext,
+    fail: ConditionReason,
+) -> Outcome {
+    // averageValue wins over averageUtilization when both are set
+    let target_value = target.average_value.map(Quantity::milli);
+    if target_value.is_none() && target.average_utilization.is_none() {
+        return Err(failure(
+            fail,
+            "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set",
+        ));
+    }
+    match input {
+        MetricInput::Resource { samples } => {
+            if samples.is_empty() {
+                return Err(failure(
+                    fail,
+                    format!(
+                        "unable to get metric {resource}: no metrics returned from resource metrics API"
+                    ),
+                ));
+            }
+            let values = resource_samples(samples, container, ctx)
+                .map_err(|message| failure(fail, message))?;
+            let cpu = resource == "cpu";
+            match (target_value, target.average_utilization) {
+                (Some(t), _) => plain_metric_replicas(values, t, cpu, ctx, fail),
+                (None, Some(u)) => utilization_replicas(values, resource, container, u, ctx, fail),
+                (None, None) => unreachable_target(fail),
+            }
+        }
+        MetricInput::Aggregated {
+            value,
+            ready_replicas,
+        } => match (target_value, target.average_utilization) {
+            (Some(t), _) => Ok(aggregated_average(*value, t, *ready_replicas, ctx)),
+            (None, Some(u)) => {
+                if u <= 0 {
+                    return Err(failure(
+                        fail,
+                        format!("target utilization must be > 0, got {u}"),
+                    ));
+                }
+                // the controller truncates the utilization to an integer before the ratio
+                let utilization = value.trunc().min(f64::from(i32::MAX)) as i32;
+                let ratio = f64::from(utilization) / f64::from(u);
+                let replicas = if within(ratio, ctx) {
+                    ctx.current_replicas
+                } else {
+                    ceil_replicas(ratio * f64::from(*ready_replicas))
+                };
+                Ok(MetricProposal {
+                    replicas,
+                    utilization: Some(utilization),
+                    value_milli: 0,
+                    ratio,
+                })
+            }
+            (None, None) => unreachable_target(fail),
+        },
+        other => Err(wrong_input(
+            fail,
+            &MetricSpec::Resource {
+                resource: resource.to_owned(),
+                target: target.clone(),
+            },
+            other,
+        )),
+    }
+}
+
+fn unreachable_target(fail: ConditionReason) -> Outcome {
+    Err(failure(fail, "invalid resource metric source: no target"))
+}
+
+/// Per-pod values from resource samples: whole-pod sums, or one container's usage.
+fn resource_samples(
+    samples: &[PodResourceSample],
+    container: Option<&str>,
+    ctx: &MetricContext,
+) -> Result<BTreeMap<String, PodSample>, String> {
+    let mut values = BTreeMap::new();
+    for s in samples {
+        let value = match container {
+            None => {
+                if s.containers.is_empty() {
+                    continue;
+                }
+                let usages: Option<Vec<i64>> = s.containers.iter().map(|c| c.usage_milli).collect();
+                let Some(usages) = usages else {
+                    continue;
+                };
+                saturate_i64(usages.iter().map(|u| i128::from(*u)).sum())
+            }
+            Some(name) => match s.containers.iter().find(|c| c.name == name) {
+                Some(c) => match c.usage_milli {
+                    Some(u) => u,
+                    None => continue,
+                },
+                None => match ctx.config.compatibility.missing_container_metric {
+                    MissingContainerMetric::SkipPod => continue,
+                    MissingContainerMetric::Error => {
+                        return Err(format!(
+                            "container {name} not present in metrics for pod {}",
+                            s.pod
+                        ));
+                    }
+                },
+            },
+        };
+        values.insert(
+            s.pod.clone(),
+            PodSample {
+                value_milli: value,
+                timestamp_ms: s.timestamp_ms,
+                window_ms: s.window_ms,
+            },
+        );
+    }
+    Ok(values)
+}
+
+fn no_pods(fail: ConditionReason) -> MetricFailure {
+    failure(
+        fail,
+        "no pods returned by selector while calculating replica count",
+    )
+}
+
+fn pods_or_fail<'a>(
+    ctx: &MetricContext<'a>,
+    fail: ConditionReason,
+) -> Result<&'a [Pod], MetricFailure> {
+    match ctx.pods {
+        Some(pods) if !pods.is_empty() => Ok(pods),
+        Some(_) => Err(no_pods(fail)),
+        None => Err(failure(
+            fail,
+            "per-pod samples need the pod list: pass `pods` or an aggregated input",
+        )),
+    }
+}
+
+/// Requests of the metric's resource for every listed pod (§2.3).
+fn pod_requests(
+    pods: &[Pod],
+    resource: &str,
+    container: Option<&str>,
+    ctx: &MetricContext,
+) -> Result<BTreeMap<String, i64>, String> {
+    let mut requests = BTreeMap::new();
+    for pod in pods {
+        let missing = |c: &str| {
+            format!(
+                "missing request for {resource} in container {c} of Pod {}",
+                pod.name
+            )
+        };
+        let request = if let Some(name) = container {
+            let regular = pod
+                .containers
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| (&c.name, &c.requests_milli));
+            let sidecar = || {
+                pod.init_containers
+                    .iter()
+                    .find(|c| c.restart_always && c.name == name)
+                    .map(|c| (&c.name, &c.requests_milli))
+            };
+            let Some((cname, reqs)) = regular.or_else(sidecar) else {
+                return Err(format!("container {name} not found in Pod {}", pod.name));
+            };
+            *reqs.get(resource).ok_or_else(|| missing(cname))?
+        } else {
+            let pod_level = ctx
+                .config
+                .compatibility
+                .pod_level_resources
+                .then_some(pod.pod_requests_milli.as_ref())
+                .flatten();
+            if let Some(reqs) = pod_level {
+                *reqs.get(resource).ok_or_else(|| {
+                    format!(
+                        "missing pod-level request for {resource} in Pod {}",
+                        pod.name
+                    )
+                })?
+            } else {
+                let mut sum: i128 = 0;
+                for c in &pod.containers {
+                    sum += i128::from(
+                        *c.requests_milli
+                            .get(resource)
+                            .ok_or_else(|| missing(&c.name))?,
+                    );
+                }
+                for c in pod.init_containers.iter().filter(|c| c.restart_always) {
+                    sum += i128::from(
+                        *c.requests_milli
+                            .get(resource)
+                            .ok_or_else(|| missing(&c.name))?,
+                    );
+                }
+                saturate_i64(sum)
+            }
+        };
+        requests.insert(pod.name.clone(), request);
+    }
+    Ok(requests)
+}
+
+/// `GetResourceUtilizationRatio`: (ratio, utilization %, raw average milli).
+fn utilization_ratio(
+    values: &BTreeMap<String, PodSample>,
+    requests: &BTreeMap<String, i64>,
+    target_utilization: i32,
+) -> Result<(f64, i32, i64), String> {
+    let mut usage_total: i128 = 0;
+    let mut request_total: i128 = 0;
+    let mut entities: i128 = 0;
+    for (pod, sample) in values {
+        // samples of pods not in the pod list are skipped here (but still counted later)
+        let Some(request) = requests.get(pod) else {
+            continue;
+        };
+        usage_total += i128::from(sample.value_milli);
+        request_total += i128::from(*request);
+        entities += 1;
+    }
+    if request_total == 0 {
+        return Err("no metrics returned matched known pods".to_owned());
+    }
+    let utilization = (usage_total * 100 / request_total)
+        .clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32;
+    let raw = saturate_i64(usage_total / entities.max(1));
+    Ok((
+        f64::from(utilization) / f64::from(target_utilization),
+        utilization,
+        raw,
+    ))
+}
+
+/// `GetMetricUsageRatio`: (ratio, average milli), the average truncated.
+fn usage_ratio(values: &BTreeMap<String, PodSample>, target_milli: i64) -> (f64, i64) {
+    let total: i128 = values.values().map(|s| i128::from(s.value_milli)).sum();
+    let count = values.len().max(1) as i128;
+    let usage = saturate_i64(total / count);
+    (usage as f64 / target_milli as f64, usage)
+}
+
+fn remove_pods(values: &mut BTreeMap<String, PodSample>, pods: &BTreeSet<String>) {
+    for pod in pods {
+        values.remove(pod);
+    }
+}
+
+fn filler(value_milli: i64) -> PodSample {
+    PodSample {
+        value_milli,
+        timestamp_ms: 0,
+        window_ms: 0,
+    }
+}
+
+/// §5.1: Resource / ContainerResource with a `Utilization` target, from per-pod samples.
+fn utilization_replicas(
+    mut values: BTreeMap<String, PodSample>,
+    resource: &str,
+    container: Option<&str>,
+    target_utilization: i32,
+    ctx: &MetricContext,
+    fail: ConditionReason,
+) -> Outcome {
+    let pods = pods_or_fail(ctx, fail)?;
+    let groups = group_pods(pods, &values, resource == "cpu", ctx.config, ctx.now_ms);
+    remove_pods(&mut values, &groups.ignored);
+    remove_pods(&mut values, &groups.unready);
+    if values.is_empty() {
+        return Err(failure(
+            fail,
+            "did not receive metrics for targeted pods (pods might be unready)",
+        ));
+    }
+    let requests = pod_requests(pods, resource, container, ctx).map_err(|m| failure(fail, m))?;
+    let (ratio, utilization, raw) =
+        utilization_ratio(&values, &requests, target_utilization).map_err(|m| failure(fail, m))?;
+    let proposal = |replicas| MetricProposal {
+        replicas,
+        utilization: Some(utilization),
+        value_milli: raw,
+        ratio,
+    };
+    let scale_up_with_unready = !groups.unready.is_empty() && ratio > 1.0;
+    if !scale_up_with_unready && groups.missing.is_empty() {
+        if within(ratio, ctx) {
+            return Ok(proposal(ctx.current_replicas));
+        }
+        return Ok(proposal(ceil_replicas(ratio * groups.ready_count as f64)));
+    }
+    if !groups.missing.is_empty() {
+        let fallback_percent = match ctx.config.compatibility.missing_fallback {
+            MissingFallback::Max100Target => i128::from(target_utilization.max(100)),
+            MissingFallback::Hundred => 100,
+        };
+        for pod in &groups.missing {
+            let value = if ratio < 1.0 {
+                let request = i128::from(requests.get(pod).copied().unwrap_or(0));
+                Some(saturate_i64(request * fallback_percent / 100))
+            } else if ratio > 1.0 {
+                Some(0)
+            } else {
+                None
+            };
+            if let Some(v) = value {
+                values.insert(pod.clone(), filler(v));
+            }
+        }
+    }
+    if scale_up_with_unready {
+        for pod in &groups.unready {
+            values.insert(pod.clone(), filler(0));
+        }
+    }
+    let (new_ratio, _, _) =
+        utilization_ratio(&values, &requests, target_utilization).map_err(|m| failure(fail, m))?;
+    Ok(proposal(rebalanced(ratio, new_ratio, values.len(), ctx)))
+}
+
+/// Steps 8–10 of §5.1: the rebalanced proposal, never against the direction of the ratio.
+fn rebalanced(ratio: f64, new_ratio: f64, entries: usize, ctx: &MetricContext) -> i32 {
+    let current = ctx.current_replicas;
+    if within(new_ratio, ctx)
+        || (ratio < 1.0 && new_ratio > 1.0)
+        || (ratio > 1.0 && new_ratio < 1.0)
+    {
+        return current;
+    }
+    let replicas = ceil_replicas(new_ratio * entries as f64);
+    if (new_ratio < 1.0 && replicas > current) || (new_ratio > 1.0 && replicas < current) {
+        current
+    } else {
+        replicas
+    }
+}
+
+/// §5.2 / §5.3: a plain per-pod average (`AverageValue` of a resource, or a Pods metric).
+fn plain_metric_replicas(
+    mut values: BTreeMap<String, PodSample>,
+    target_milli: i64,
+    cpu_readiness: bool,
+    ctx: &MetricContext,
+    fail: ConditionReason,
+) -> Outcome {
+    let pods = pods_or_fail(ctx, fail)?;
+    let groups = group_pods(pods, &values, cpu_readiness, ctx.config, ctx.now_ms);
+    remove_pods(&mut values, &groups.ignored);
+    remove_pods(&mut values, &groups.unready);
+    if values.is_empty() {
+        return Err(failure(
+            fail,
+            "did not receive metrics for targeted pods (pods might be unready)",
+        ));
+    }
+    let (ratio, usage) = usage_ratio(&values, target_milli);
+    let proposal = |replicas| MetricProposal {
+        replicas,
+        utilization: None,
+        value_milli: usage,
+        ratio,
+    };
+    let scale_up_with_unready = !groups.unready.is_empty() && ratio > 1.0;
+    if !scale_up_with_unready && groups.missing.is_empty() {
+        if within(ratio, ctx) {
+            return Ok(proposal(ctx.current_replicas));
+        }
+        return Ok(proposal(ceil_replicas(ratio * groups.ready_count as f64)));
+    }
+    if !groups.missing.is_empty() {
+        for pod in &groups.missing {
+            if ratio < 1.0 {
+                values.insert(pod.clone(), filler(target_milli));
+            } else if ratio > 1.0 {
+                values.insert(pod.clone(), filler(0));
+            }
+        }
+    }
+    if scale_up_with_unready {
+        for pod in &groups.unready {
+            values.insert(pod.clone(), filler(0));
+        }
+    }
+    let (new_ratio, _) = usage_ratio(&values, target_milli);
+    Ok(proposal(rebalanced(ratio, new_ratio, values.len(), ctx)))
+}
+
+/// An aggregated per-pod average against an `AverageValue` target (fast path only).
+fn aggregated_average(
+    value: f64,
+    target_milli: i64,
+    ready_replicas: u32,
+    ctx: &MetricContext,
+) -> MetricProposal {
+    let usage = units_to_milli(value);
+    let ratio = usage as f64 / target_milli as f64;
+    let replicas = if within(ratio, ctx) {
+        ctx.current_replicas
+    } else {
+        ceil_replicas(ratio * f64::from(ready_replicas))
+    };
+    MetricProposal {
+        replicas,
+        utilization: None,
+        value_milli: usage,
+        ratio,
+    }
+}
+
+/// Running and Ready pods (deleting ones included), as `getReadyPodsCount`.
+fn ready_pod_count(ctx: &MetricContext, fail: ConditionReason) -> Result<i32, MetricFailure> {
+    match ctx.pods {
+        Some([]) => Err(no_pods(fail)),
+        Some(pods) => Ok(pods
+            .iter()
+            .filter(|p| {
+                p.phase == PodPhase::Running
+                    && p.ready.is_some_and(|r| r.status == ConditionStatus::True)
+            })
+            .count() as i32),
+        None => Ok(ctx.ready_replicas.unwrap_or(ctx.status_replicas)),
+    }
+}
+
+/// §5.4 / §5.6: Object or External with a `Value` target (`getUsageRatioReplicaCount`).
+fn value_replicas(
+    value_milli: i64,
+    target_milli: i64,
+    ctx: &MetricContext,
+    fail: ConditionReason,
+) -> Outcome {
+    let ratio = value_milli as f64 / target_milli as f64;
+    let replicas = if ctx.current_replicas != 0 {
+        if within(ratio, ctx) {
+            ctx.current_replicas
+        } else {
+            let ready = ready_pod_count(ctx, fail)?;
+            ceil_replicas(ratio * f64::from(ready))
+        }
+    } else {
+        // scaling from zero: no tolerance, no pod count
+        ceil_replicas(ratio)
+    };
+    Ok(MetricProposal {
+        replicas,
+        utilization: None,
+        value_milli,
+        ratio,
+    })
+}
+
+/// §5.5 / §5.7: Object or External with an `AverageValue` target, against status replicas.
+fn per_pod_replicas(
+    value_milli: i64,
+    target_milli: i64,
+    external: bool,
+    ctx: &MetricContext,
+) -> MetricProposal {
+    let status = ctx.status_replicas;
+    let ratio = value_milli as f64 / (target_milli as f64 * f64::from(status));
+    let replicas = if within(ratio, ctx) {
+        status
+    } else {
+        let per_target = (value_milli as f64 / target_milli as f64).ceil();
+        if external || per_target < f64::from(i32::MAX) {
+            ceil_replicas(per_target)
+        } else {
+            // Object AverageValue has no saturation upstream; the conversion cannot represent
+            // the wrapped value, so it saturates here too
+            i32::MAX
+        }
+    };
+    let per_pod = if status == 0 {
+        if ctx.config.compatibility.overflow_guards {
+            0
+        } else {
+            i64::MIN // Go's int64(±Inf or NaN) on amd64
+        }
+    } else {
+        let x = (value_milli as f64 / f64::from(status)).ceil();
+        if x >= i64::MAX as f64 {
+            i64::MAX
+        } else {
+            x as i64
+        }
+    };
+    MetricProposal {
+        replicas,
+        utilization: None,
+        value_milli: per_pod,
+        ratio,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(config: &ControllerConfig) -> MetricContext<'_> {
+        MetricContext {
+            current_replicas: 25,
+            status_replicas: 25,
+            ready_replicas: None,
+            pods: None,
+            tolerances: Tolerances::uniform(0.1),
+            config,
+            now_ms: 0,
+        }
+    }
+
+    #[test]
+    fn ceil_of_the_binary64_product_overshoots_like_go() {
+        // 0.28 × 25 = 7.000000000000001 → 8
+        assert_eq!(ceil_replicas(0.28 * 25.0), 8);
+    }
+
+    #[test]
+    fn aggregated_utilization_is_truncated() {
+        let config = ControllerConfig::default();
+        let cpu = MetricSpec::Resource {
+            resource: "cpu".into(),
+            target: MetricTarget::utilization(100),
+        };
+        let p = metric_proposal(
+            &cpu,
+            &MetricInput::Aggregated {
+                value: 110.9,
+                ready_replicas: 25,
+            },
+            &ctx(&config),
+        )
+        .unwrap();
+        assert_eq!(p.utilization, Some(110));
+        assert_eq!(p.replicas, 25, "110 % is inside the 10 % band");
+    }
+
+    #[test]
+    fn tolerance_edges() {
+        let t = Tolerances::uniform(0.1);
+        assert!(t.is_within(0.9, ToleranceCompare::Band));
+        assert!(t.is_within(0.9, ToleranceCompare::Abs));
+        assert!(!t.is_within(0.899_999, ToleranceCompare::Band));
+        assert!(t.is_within(1.1, ToleranceCompare::Band));
+        assert!(!t.is_within(1.1, ToleranceCompare::Abs));
+    }
+
+    #[test]
+    fn wrong_input_kind_is_a_failure_naming_both() {
+        let config = ControllerConfig::default();
+        let cpu = MetricSpec::Resource {
+            resource: "cpu".into(),
+            target: MetricTarget::utilization(100),
+        };
+        let f = metric_proposal(&cpu, &MetricInput::Object { value_milli: 1 }, &ctx(&config))
+            .unwrap_err();
+        assert_eq!(f.reason, ConditionReason::FailedGetResourceMetric);
+        assert!(f.message.contains("object"), "{f}");
+        assert!(f.message.contains("Resource"), "{f}");
+    }
+}

@@ -33,6 +33,6 @@ pub use reconcile::*;
 pub use state::{HpaHistory, Recommendation, ScaleEvent};
 
 pub use crate::spec::{
-    Behavior, Compatibility, ControllerConfig, MetricSpec, MetricTarget, PolicyType,
-    ScalingPolicy, ScalingRules, SelectPolicy, TargetType,
+    Behavior, Compatibility, ControllerConfig, MetricSpec, MetricTarget, PolicyType, ScalingPolicy,
+    ScalingRules, SelectPolicy, TargetType,
 };

@@ -76,9 +76,12 @@ pub(super) fn scaler_spec_from_manifest(value: &Value) -> Result<ScalerSpec> {
 fn replica_count(v: &Value, at: &str) -> Result<u32> {
     v.as_i64()
         .and_then(|n| u32::try_from(n).ok())
-        .filter(|&n| n <= i32::MAX as u32)
+        .filter(|&n| i32::try_from(n).is_ok())
         .ok_or_else(|| {
-            Error::invalid_config(format!("{at} must be an integer in [0, {}], got {v}", i32::MAX))
+            Error::invalid_config(format!(
+                "{at} must be an integer in [0, {}], got {v}",
+                i32::MAX
+            ))
         })
 }
 
@@ -111,7 +114,11 @@ fn metric(m: &Value, at: &str) -> Result<MetricSpec> {
         }
         "ContainerResource" => {
             let at = format!("{at}.containerResource");
-            let body = object_field(m, "containerResource", &at[..at.len() - ".containerResource".len()])?;
+            let body = object_field(
+                m,
+                "containerResource",
+                &at[..at.len() - ".containerResource".len()],
+            )?;
             MetricSpec::ContainerResource {
                 resource: str_field(body, "name", &at)?.to_owned(),
                 container: str_field(body, "container", &at)?.to_owned(),
@@ -212,7 +219,9 @@ fn behavior(b: &Value) -> Result<Behavior> {
 
 fn scaling_rules(r: &Value, at: &str) -> Result<ScalingRules> {
     if !r.is_object() {
-        return Err(Error::invalid_config(format!("{at} must be an object, got {r}")));
+        return Err(Error::invalid_config(format!(
+            "{at} must be an object, got {r}"
+        )));
     }
     let stabilization_window_s = match r.get("stabilizationWindowSeconds") {
         None | Some(Value::Null) => None,

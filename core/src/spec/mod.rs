@@ -8,7 +8,7 @@
 //!    `scaleTargetRef`, `status`, an Object metric's `describedObject`...) are ignored;
 //! 3. the seed's flat threshold settings (`cpu_threshold_up: 70%`, `scale_up_cooldown: 30s`).
 //!
-//! Every invalid value is rejected with an [`ErrorKind::InvalidConfig`] error naming the field,
+//! Every invalid value is rejected with an [`crate::ErrorKind::InvalidConfig`] error naming the field,
 //! the value and the valid range.
 //!
 //! ```
@@ -40,7 +40,7 @@ pub use hpa::{
 pub use quantity::Quantity;
 pub use threshold::{ThresholdRule, ThresholdSpec};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 /// The whole configuration of one scaler: replica bounds, the enabled sources, and the
 /// hysteresis applied to their combined proposal.
@@ -135,7 +135,7 @@ impl ScalerSpec {
     /// Parses and validates a spec from JSON (any of the three forms).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidConfig`] for malformed JSON, unknown fields, or invalid values.
+    /// [`crate::ErrorKind::InvalidConfig`] for malformed JSON, unknown fields, or invalid values.
     pub fn from_json(text: &str) -> Result<Self> {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| Error::invalid_config(format!("malformed JSON spec: {e}")))?;
@@ -145,10 +145,10 @@ impl ScalerSpec {
     /// Parses and validates a spec from YAML (any of the three forms).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidConfig`] for malformed YAML, unknown fields, or invalid values.
+    /// [`crate::ErrorKind::InvalidConfig`] for malformed YAML, unknown fields, or invalid values.
     pub fn from_yaml(text: &str) -> Result<Self> {
         if threshold::looks_like_seed_format(text) {
-            return threshold::from_seed_yaml(text).and_then(|s| s.validated());
+            return threshold::from_seed_yaml(text).and_then(ScalerSpec::validated);
         }
         let value: serde_json::Value = serde_yaml_ng::from_str(text)
             .map_err(|e| Error::invalid_config(format!("malformed YAML spec: {e}")))?;
@@ -158,7 +158,7 @@ impl ScalerSpec {
     /// Builds and validates a spec from an already parsed JSON value (any of the three forms).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidConfig`] for unknown fields or invalid values.
+    /// [`crate::ErrorKind::InvalidConfig`] for unknown fields or invalid values.
     pub fn from_value(value: serde_json::Value) -> Result<Self> {
         let spec = if manifest::is_manifest(&value) {
             manifest::scaler_spec_from_manifest(&value)?
@@ -185,7 +185,7 @@ impl ScalerSpec {
     /// Checks every value against its valid range.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidConfig`] naming the first invalid field, its value and the valid range.
+    /// [`crate::ErrorKind::InvalidConfig`] naming the first invalid field, its value and the valid range.
     pub fn validate(&self) -> Result<()> {
         if self.max_replicas == 0 || self.max_replicas > i32::MAX as u32 {
             return Err(Error::invalid_config(format!(
@@ -247,7 +247,9 @@ fn validate_metrics(metrics: &[MetricSpec]) -> Result<()> {
         let at = format!("hpa.metrics[{i}]");
         let name_ok = |field: &str, name: &str| -> Result<()> {
             if name.trim().is_empty() {
-                Err(Error::invalid_config(format!("{at}.{field} must not be empty")))
+                Err(Error::invalid_config(format!(
+                    "{at}.{field} must not be empty"
+                )))
             } else {
                 Ok(())
             }
@@ -372,7 +374,10 @@ fn validate_controller(c: &ControllerConfig) -> Result<()> {
     }
     for (field, v) in [
         ("controller.scale_up_limit_factor", c.scale_up_limit_factor),
-        ("controller.scale_up_limit_minimum", c.scale_up_limit_minimum),
+        (
+            "controller.scale_up_limit_minimum",
+            c.scale_up_limit_minimum,
+        ),
     ] {
         if !(v.is_finite() && v > 0.0 && v <= f64::from(i32::MAX)) {
             return Err(Error::invalid_config(format!(
@@ -402,13 +407,4 @@ fn validate_controller(c: &ControllerConfig) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Parses a JSON value into `T`, naming `what` in the error.
-pub(crate) fn from_json_value<T: serde::de::DeserializeOwned>(
-    value: serde_json::Value,
-    what: &str,
-) -> Result<T> {
-    serde_json::from_value(value)
-        .map_err(|e| Error::new(ErrorKind::InvalidConfig, format!("invalid {what}: {e}")))
 }

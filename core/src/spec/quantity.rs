@@ -54,7 +54,11 @@ impl Quantity {
             .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
             .unwrap_or(text.len());
         let (number, suffix) = text.split_at(split);
-        let invalid = || format!("invalid quantity {text:?}: expected a number with an optional suffix such as m, k, Mi, Gi");
+        let invalid = || {
+            format!(
+                "invalid quantity {text:?}: expected a number with an optional suffix such as m, k, Mi, Gi"
+            )
+        };
         if number.is_empty() || number == "+" || number == "-" {
             return Err(invalid());
         }
@@ -111,12 +115,20 @@ impl Quantity {
             mantissa.checked_mul(scale).ok_or_else(overflow)?
         } else {
             // fractions of a milli-unit round up, as Kubernetes' MilliValue does
-            let scale = 10i128.checked_pow(exp10.unsigned_abs()).unwrap_or(i128::MAX);
+            let scale = 10i128
+                .checked_pow(exp10.unsigned_abs())
+                .unwrap_or(i128::MAX);
             let whole = mantissa / scale;
-            if mantissa % scale == 0 { whole } else { whole + 1 }
+            if mantissa % scale == 0 {
+                whole
+            } else {
+                whole + 1
+            }
         };
         let signed = if negative { -value } else { value };
-        i64::try_from(signed).map(Self::from_milli).map_err(|_| overflow())
+        i64::try_from(signed)
+            .map(Self::from_milli)
+            .map_err(|_| overflow())
     }
 
     /// A number in whole units as a quantity, rounded to the nearest milli-unit.
@@ -203,7 +215,15 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for text in ["", "m", "1.2.3", "5x", "--1", "1e999", "99999999999999999999"] {
+        for text in [
+            "",
+            "m",
+            "1.2.3",
+            "5x",
+            "--1",
+            "1e999",
+            "99999999999999999999",
+        ] {
             assert!(Quantity::parse(text).is_err(), "{text}");
         }
     }

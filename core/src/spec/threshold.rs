@@ -48,9 +48,13 @@ pub(super) fn is_seed_value(_value: &serde_json::Value) -> bool {
 }
 
 pub(super) fn from_seed_yaml(_text: &str) -> Result<super::ScalerSpec> {
-    Err(Error::invalid_config("seed threshold format not supported yet"))
+    Err(Error::invalid_config(
+        "seed threshold format not supported yet",
+    ))
 }
 
 pub(super) fn from_seed_value(_value: &serde_json::Value) -> Result<super::ScalerSpec> {
-    Err(Error::invalid_config("seed threshold format not supported yet"))
+    Err(Error::invalid_config(
+        "seed threshold format not supported yet",
+    ))
 }

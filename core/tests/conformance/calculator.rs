@@ -1,1 +1,143 @@
-//! (in progress)
+//! `metric` and `group_pods` vectors.
+
+use std::collections::BTreeMap;
+
+use replicast::hpa::{self, MetricContext, PodSample, Tolerances};
+use replicast::spec::ControllerConfig;
+use serde_json::Value;
+
+use crate::Outcome;
+use crate::convert;
+
+fn tolerances(v: &Value, config: &ControllerConfig) -> Tolerances {
+    let c = &v["config"];
+    Tolerances {
+        down: c["tolerance_down"].as_f64().unwrap_or(config.tolerance),
+        up: c["tolerance_up"].as_f64().unwrap_or(config.tolerance),
+    }
+}
+
+fn run_metric(v: &Value, config: &ControllerConfig, expected: &Value) -> Outcome {
+    let inputs = &v["inputs"];
+    let metric = convert::metric_spec(&inputs["metric"]);
+    let resource = inputs["metric"]["resource"].as_str().unwrap_or("cpu");
+    let pods = convert::pods(&inputs["pods"], resource);
+    let input = convert::metric_input(&inputs["metric"], inputs);
+    let ctx = MetricContext {
+        current_replicas: inputs["current_replicas"].as_i64().unwrap() as i32,
+        status_replicas: inputs["status_replicas"].as_i64().unwrap() as i32,
+        ready_replicas: None,
+        pods: Some(&pods),
+        tolerances: tolerances(v, config),
+        config,
+        now_ms: convert::NOW_MS,
+    };
+    let got = hpa::metric_proposal(&metric, &input, &ctx);
+    if let Some(fragment) = expected["error_contains"].as_str() {
+        return match got {
+            Err(f) if f.message.contains(fragment) => Ok(()),
+            Err(f) => Err(format!(
+                "expected an error containing {fragment:?}, got {f}"
+            )),
+            Ok(p) => Err(format!(
+                "expected an error containing {fragment:?}, got {p:?}"
+            )),
+        };
+    }
+    let p = got.map_err(|f| format!("unexpected failure: {f}"))?;
+    let mut mismatches = Vec::new();
+    if let Some(r) = expected["replicas"].as_i64()
+        && i64::from(p.replicas) != r
+    {
+        mismatches.push(format!("replicas {} != {r}", p.replicas));
+    }
+    if let Some(u) = expected["utilization"].as_i64()
+        && p.utilization.map(i64::from) != Some(u)
+    {
+        mismatches.push(format!("utilization {:?} != {u}", p.utilization));
+    }
+    for key in ["raw_average_milli", "usage_milli"] {
+        if let Some(m) = expected[key].as_i64()
+            && p.value_milli != m
+        {
+            mismatches.push(format!("{key} {} != {m}", p.value_milli));
+        }
+    }
+    if mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(mismatches.join(", "))
+    }
+}
+
+/// Runs the vector under its own profile and under each alternative profile it lists.
+fn with_profiles(v: &Value, run: impl Fn(&ControllerConfig, &Value) -> Outcome) -> Outcome {
+    let config = convert::controller_config(v);
+    run(&config, &v["expected"])?;
+    if let Some(others) = v["expected_under_other_profiles"].as_object() {
+        for (setting, expected) in others {
+            if !expected.is_object() {
+                continue; // a description, not a concrete expectation
+            }
+            let (key, value) = setting.split_once('=').unwrap();
+            let mut alt = config.clone();
+            convert::apply_profile(&mut alt, key, &Value::String(value.to_owned()));
+            run(&alt, expected).map_err(|e| format!("under {setting}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn metric(v: &Value) -> Outcome {
+    with_profiles(v, |config, expected| run_metric(v, config, expected))
+}
+
+pub(crate) fn group_pods(v: &Value) -> Outcome {
+    with_profiles(v, |config, expected| {
+        let inputs = &v["inputs"];
+        let resource = inputs["resource"].as_str().unwrap_or_default();
+        let pods = convert::pods(&inputs["pods"], resource);
+        let samples: BTreeMap<String, PodSample> = convert::pod_samples(&inputs["metrics"])
+            .into_iter()
+            .map(|s| {
+                (
+                    s.pod,
+                    PodSample {
+                        value_milli: s.value_milli,
+                        timestamp_ms: s.timestamp_ms,
+                        window_ms: s.window_ms,
+                    },
+                )
+            })
+            .collect();
+        let g = hpa::group_pods(&pods, &samples, resource == "cpu", config, convert::NOW_MS);
+        let names = |key: &str| -> Vec<String> {
+            expected[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let got = (
+            g.ready_count as u64,
+            g.unready.into_iter().collect::<Vec<_>>(),
+            g.missing.into_iter().collect::<Vec<_>>(),
+            g.ignored.into_iter().collect::<Vec<_>>(),
+        );
+        let mut want = (
+            expected["ready_count"].as_u64().unwrap(),
+            names("unready"),
+            names("missing"),
+            names("ignored"),
+        );
+        want.1.sort();
+        want.2.sort();
+        want.3.sort();
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("expected {want:?}, got {got:?}"))
+        }
+    })
+}
