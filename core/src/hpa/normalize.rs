@@ -307,17 +307,11 @@ fn period_start(
     events: ScaleEvents<'_>,
     now_ms: Timestamp,
 ) -> i64 {
+    let added = replicas_changed_in_period(events.up, policy.period_s, now_ms);
+    let removed = replicas_changed_in_period(events.down, policy.period_s, now_ms);
     i64::from(current)
-        .saturating_sub(replicas_changed_in_period(
-            events.up,
-            policy.period_s,
-            now_ms,
-        ))
-        .saturating_add(replicas_changed_in_period(
-            events.down,
-            policy.period_s,
-            now_ms,
-        ))
+        .saturating_sub(added)
+        .saturating_add(removed)
 }
 
 /// What one scale-up policy allows from `start` replicas.
@@ -586,5 +580,220 @@ pub fn store_rescale_event(
             change,
             now_ms,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Boundaries the conformance vectors do not pin (no vector has an entry exactly at a
+    //! cutoff), taken from the comparisons of spec §8.2–§8.5, and overflow behaviour.
+
+    use super::*;
+
+    const NOW: Timestamp = 1_700_000_000_000;
+
+    fn rec(replicas: i32, seconds_ago: i64) -> Recommendation {
+        Recommendation {
+            replicas,
+            at_ms: NOW - seconds_ago * 1000,
+        }
+    }
+
+    fn event(change: i32, seconds_ago: i64) -> ScaleEvent {
+        ScaleEvent {
+            change,
+            at_ms: NOW - seconds_ago * 1000,
+            outdated: false,
+        }
+    }
+
+    fn pods(value: i32, period_s: i32) -> ScalingPolicy {
+        ScalingPolicy {
+            kind: PolicyType::Pods,
+            value,
+            period_s,
+        }
+    }
+
+    fn rules(policies: Vec<ScalingPolicy>) -> ScalingRules {
+        ScalingRules {
+            policies,
+            ..ScalingRules::default()
+        }
+    }
+
+    #[test]
+    fn legacy_window_includes_its_cutoff_and_does_not_reuse_it() {
+        let mut history = vec![rec(9, 300)];
+        let s = stabilize_legacy(&mut history, 3, 300, NOW);
+        assert_eq!(s.replicas, 9);
+        assert_eq!(history.len(), 2);
+    }
+
+    #[test]
+    fn behavior_windows_exclude_their_cutoff_and_do_not_reuse_it() {
+        let mut history = vec![rec(9, 300)];
+        let s = stabilize_with_behavior(&mut history, 10, 3, 300, 300, NOW);
+        assert_eq!(s.replicas, 3);
+        assert_eq!(s.reason, ConditionReason::ReadyForNewScale);
+        // neither inside a window nor strictly older than both cutoffs: kept, new one appended
+        assert_eq!(history.len(), 2);
+    }
+
+    #[test]
+    fn behavior_reuses_only_entries_older_than_both_windows() {
+        let mut history = vec![rec(9, 200), rec(8, 400)];
+        stabilize_with_behavior(&mut history, 10, 3, 100, 300, NOW);
+        assert_eq!(history[0].replicas, 9);
+        assert_eq!(
+            history[1],
+            Recommendation {
+                replicas: 3,
+                at_ms: NOW
+            }
+        );
+    }
+
+    #[test]
+    fn behavior_stabilization_reasons() {
+        let mut history = vec![rec(8, 10)];
+        let held_down = stabilize_with_behavior(&mut history, 10, 3, 0, 300, NOW);
+        assert_eq!(
+            (held_down.replicas, held_down.reason),
+            (8, ConditionReason::ScaleDownStabilized)
+        );
+        let mut history = vec![rec(4, 10)];
+        let held_up = stabilize_with_behavior(&mut history, 2, 9, 300, 0, NOW);
+        assert_eq!(
+            (held_up.replicas, held_up.reason),
+            (4, ConditionReason::ScaleUpStabilized)
+        );
+    }
+
+    #[test]
+    fn events_exactly_one_period_old_no_longer_count() {
+        let events = [event(5, 60), event(2, 59)];
+        assert_eq!(replicas_changed_in_period(&events, 60, NOW), 2);
+    }
+
+    #[test]
+    fn events_exactly_one_period_old_are_not_outdated() {
+        let mut events = vec![event(5, 60), event(4, 61)];
+        store_scale_event(Some(&rules(vec![pods(1, 60)])), &mut events, 1, NOW);
+        assert_eq!(events[0], event(5, 60));
+        assert_eq!(
+            events[1],
+            ScaleEvent {
+                change: 1,
+                at_ms: NOW,
+                outdated: false
+            }
+        );
+    }
+
+    #[test]
+    fn previously_outdated_events_stay_outdated_and_the_last_one_is_reused() {
+        let mut events = vec![
+            ScaleEvent {
+                outdated: true,
+                ..event(1, 10)
+            },
+            ScaleEvent {
+                outdated: true,
+                ..event(2, 10)
+            },
+            event(3, 10),
+        ];
+        store_scale_event(Some(&rules(vec![pods(1, 60)])), &mut events, 7, NOW);
+        assert!(events[0].outdated);
+        assert_eq!(
+            events[1],
+            ScaleEvent {
+                change: 7,
+                at_ms: NOW,
+                outdated: false
+            }
+        );
+        assert_eq!(events[2], event(3, 10));
+    }
+
+    #[test]
+    fn both_event_lists_move_the_period_start() {
+        let up = [event(4, 10)];
+        let down = [event(6, 10)];
+        let events = ScaleEvents {
+            up: &up,
+            down: &down,
+        };
+        // start = 10 − 4 + 6 = 12
+        assert_eq!(
+            scale_up_limit(10, &rules(vec![pods(3, 60)]), events, NOW),
+            15
+        );
+        assert_eq!(
+            scale_down_limit(10, &rules(vec![pods(3, 60)]), events, NOW),
+            9
+        );
+    }
+
+    #[test]
+    fn disabled_and_policy_less_directions() {
+        let disabled = ScalingRules {
+            select_policy: Some(SelectPolicy::Disabled),
+            ..rules(vec![pods(3, 60)])
+        };
+        let none = ScaleEvents::default();
+        assert_eq!(scale_up_limit(10, &disabled, none, NOW), 10);
+        assert_eq!(scale_down_limit(10, &disabled, none, NOW), 10);
+        assert_eq!(scale_up_limit(10, &rules(vec![]), none, NOW), i32::MIN);
+        assert_eq!(scale_down_limit(10, &rules(vec![]), none, NOW), i32::MAX);
+        let behavior = Behavior {
+            scale_up: disabled.clone(),
+            scale_down: disabled,
+        };
+        let l = limit_with_behavior(10, 20, 1, 100, &behavior, none, NOW);
+        assert_eq!(
+            (l.replicas, l.reason, l.limited),
+            (10, ConditionReason::ScaleUpLimit, true)
+        );
+    }
+
+    #[test]
+    fn extreme_replicas_saturate_instead_of_overflowing() {
+        let none = ScaleEvents::default();
+        let up = rules(vec![
+            pods(i32::MAX, 15),
+            ScalingPolicy {
+                kind: PolicyType::Percent,
+                value: i32::MAX,
+                period_s: 15,
+            },
+        ]);
+        assert_eq!(scale_up_limit(i32::MAX, &up, none, NOW), i32::MAX);
+        let down = rules(vec![pods(i32::MAX, 15)]);
+        assert_eq!(scale_down_limit(i32::MIN, &down, none, NOW), i32::MIN);
+        let many = vec![event(i32::MAX, 1); 4];
+        let events = ScaleEvents {
+            up: &[],
+            down: &many,
+        };
+        assert_eq!(
+            scale_up_limit(i32::MAX, &rules(vec![pods(1, 15)]), events, NOW),
+            i32::MAX
+        );
+        assert_eq!(legacy_scale_up_limit(i32::MAX, 8.0, 4.0), i32::MAX);
+        assert_eq!(legacy_scale_up_limit(3, f64::NAN, 4.0), 0);
+    }
+
+    #[test]
+    fn rescale_events_go_to_the_direction_of_the_change() {
+        let behavior = Behavior::default().defaulted();
+        let mut history = HpaHistory::default();
+        store_rescale_event(Some(&behavior), &mut history, 3, 8, NOW);
+        store_rescale_event(Some(&behavior), &mut history, i32::MAX, i32::MIN, NOW);
+        assert_eq!(history.scale_up_events[0].change, 5);
+        assert_eq!(history.scale_down_events[0].change, i32::MAX);
+        store_rescale_event(None, &mut history, 8, 3, NOW);
+        assert_eq!(history.scale_down_events.len(), 1);
     }
 }
