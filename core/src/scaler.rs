@@ -402,25 +402,13 @@ impl Scaler {
                     format!("the scaler recommends a new size of {desired}"),
                 ),
             );
-            if let Some(behavior) = &self.behavior {
-                let change = (i64::from(desired) - i64::from(current)).unsigned_abs();
-                let change = i32::try_from(change).unwrap_or(i32::MAX);
-                if desired > current {
-                    hpa::store_scale_event(
-                        Some(&behavior.scale_up),
-                        &mut state.hpa.scale_up_events,
-                        change,
-                        now,
-                    );
-                } else {
-                    hpa::store_scale_event(
-                        Some(&behavior.scale_down),
-                        &mut state.hpa.scale_down_events,
-                        change,
-                        now,
-                    );
-                }
-            }
+            hpa::store_rescale_event(
+                self.behavior.as_ref(),
+                &mut state.hpa,
+                current,
+                desired,
+                now,
+            );
             self.track_scaled_to_zero(state, current, desired, &mut decision);
             state.last_rescale_ms = Some(now);
         }
@@ -600,10 +588,11 @@ impl Scaler {
                 stabilized.replicas,
                 min,
                 max,
-                &behavior.scale_up,
-                &behavior.scale_down,
-                &state.hpa.scale_up_events,
-                &state.hpa.scale_down_events,
+                behavior,
+                hpa::ScaleEvents {
+                    up: &state.hpa.scale_up_events,
+                    down: &state.hpa.scale_down_events,
+                },
                 now,
             );
             (stabilized, limited)
@@ -660,7 +649,7 @@ impl Scaler {
             &mut decision.conditions,
             Condition::new(
                 ConditionType::ScalingLimited,
-                limited.replicas != stabilized.replicas,
+                limited.limited,
                 limited.reason,
                 limit_message(limited.reason),
             ),
@@ -693,7 +682,11 @@ fn clamp_only(desired: i32, min: i32, max: i32) -> hpa::Limited {
     } else {
         (desired, ConditionReason::DesiredWithinRange)
     };
-    hpa::Limited { replicas, reason }
+    hpa::Limited {
+        replicas,
+        reason,
+        limited: replicas != desired,
+    }
 }
 
 fn limit_message(reason: ConditionReason) -> &'static str {

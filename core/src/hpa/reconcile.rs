@@ -33,7 +33,8 @@ use crate::spec::ScalerSpec;
 /// };
 /// let decision = hpa::reconcile(&spec, &mut history, &input).unwrap();
 /// assert_eq!(decision.replicas, 4); // the first sync seeds a 5-minute downscale window
-/// assert_eq!(history.recommendations.as_ref().unwrap().len(), 1);
+/// // the seed (4) and this sync's recommendation (2) are remembered
+/// assert_eq!(history.recommendations.as_ref().unwrap().len(), 2);
 /// ```
 ///
 /// # Errors
