@@ -95,19 +95,15 @@ pub struct MetricProposal {
 }
 
 impl MetricProposal {
-    /// A one-line explanation: `utilization 85% vs target 70% (ratio 1.214) → 5`.
+    /// A one-line explanation: `utilization 85%, ratio 1.214 to target`.
     #[must_use]
     pub fn summary(&self) -> String {
         match self.utilization {
-            Some(u) => format!(
-                "utilization {u}% (ratio {:.3} to target) -> {}",
-                self.ratio, self.replicas
-            ),
+            Some(u) => format!("utilization {u}%, ratio {:.3} to target", self.ratio),
             None => format!(
-                "value {} (ratio {:.3} to target) -> {}",
+                "value {}, ratio {:.3} to target",
                 format_milli(self.value_milli),
-                self.ratio,
-                self.replicas
+                self.ratio
             ),
         }
     }
