@@ -9,6 +9,8 @@ echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (unit, integration, conformance, properties, doctests)"
 cargo test --workspace --locked
+echo "== benches, each run once (timings are not asserted)"
+cargo bench --locked -p replicast-benches -- --test
 echo "== CLI on the seed's examples"
 cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/hpa.yaml
 cargo run --quiet --locked -p replicast-cli -- recommend --spec testdata/seed/hpa.yaml \

@@ -6,12 +6,12 @@
 //! binary64 without fused multiply-add, `ceil` of the product, saturation where upstream
 //! saturates.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::HashMap;
 use std::fmt;
 
+use crate::hpa::pods::{PodClass, classify_pod};
 use crate::hpa::{
     ConditionReason, ConditionStatus, MetricInput, Pod, PodPhase, PodResourceSample, PodSample,
-    group_pods,
 };
 use crate::spec::{
     ControllerConfig, MetricSpec, MetricTarget, MissingContainerMetric, MissingFallback, Quantity,
@@ -193,11 +193,11 @@ pub fn metric_proposal(metric: &MetricSpec, input: &MetricInput, ctx: &MetricCon
                             ),
                         ));
                     }
-                    let values = samples
+                    let values: Vec<_> = samples
                         .iter()
                         .map(|s| {
                             (
-                                s.pod.clone(),
+                                s.pod.as_str(),
                                 PodSample {
                                     value_milli: s.value_milli,
                                     timestamp_ms: s.timestamp_ms,
@@ -431,23 +431,27 @@ fn unreachable_target(fail: ConditionReason) -> Outcome {
 }
 
 /// Per-pod values from resource samples: whole-pod sums, or one container's usage.
-fn resource_samples(
-    samples: &[PodResourceSample],
+fn resource_samples<'s>(
+    samples: &'s [PodResourceSample],
     container: Option<&str>,
     ctx: &MetricContext,
-) -> Result<BTreeMap<String, PodSample>, String> {
-    let mut values = BTreeMap::new();
+) -> Result<Vec<(&'s str, PodSample)>, String> {
+    let mut values = Vec::with_capacity(samples.len());
     for s in samples {
         let value = match container {
             None => {
                 if s.containers.is_empty() {
                     continue;
                 }
-                let usages: Option<Vec<i64>> = s.containers.iter().map(|c| c.usage_milli).collect();
-                let Some(usages) = usages else {
+                // a pod with any container lacking the resource has no usable sample
+                let total = s
+                    .containers
+                    .iter()
+                    .try_fold(0i128, |sum, c| c.usage_milli.map(|u| sum + i128::from(u)));
+                let Some(total) = total else {
                     continue;
                 };
-                saturate_i64(usages.iter().map(|u| i128::from(*u)).sum())
+                saturate_i64(total)
             }
             Some(name) => match s.containers.iter().find(|c| c.name == name) {
                 Some(c) => match c.usage_milli {
@@ -465,14 +469,14 @@ fn resource_samples(
                 },
             },
         };
-        values.insert(
-            s.pod.clone(),
+        values.push((
+            s.pod.as_str(),
             PodSample {
                 value_milli: value,
                 timestamp_ms: s.timestamp_ms,
                 window_ms: s.window_ms,
             },
-        );
+        ));
     }
     Ok(values)
 }
@@ -498,38 +502,104 @@ fn pods_or_fail<'a>(
     }
 }
 
-/// Requests of the metric's resource for every listed pod (§2.3).
+/// Samples lined up with the pod list: `by_pod[i]` is pod `i`'s sample; `extra` holds samples
+/// of pods that are not in the list ("superfluous": skipped in utilization sums but, as
+/// upstream, counted when a rebalanced ratio multiplies the number of samples).
+struct Aligned<'s> {
+    by_pod: Vec<Option<PodSample>>,
+    extra: Vec<(&'s str, PodSample)>,
+}
+
+impl Aligned<'_> {
+    fn entries(&self) -> usize {
+        self.by_pod.iter().filter(|s| s.is_some()).count() + self.extra.len()
+    }
+}
+
+/// Lines samples up with pods. A later sample for the same pod replaces an earlier one, as a
+/// map keyed by pod name does upstream. Samples usually come in pod order, so the positional
+/// match is tried before a name index is built.
+fn align<'s>(pods: &[Pod], samples: Vec<(&'s str, PodSample)>) -> Aligned<'s> {
+    let mut aligned = Aligned {
+        by_pod: vec![None; pods.len()],
+        extra: Vec::new(),
+    };
+    let mut index: Option<HashMap<&str, usize>> = None;
+    for (k, (name, sample)) in samples.into_iter().enumerate() {
+        let slot = if pods.get(k).is_some_and(|p| p.name == name) {
+            Some(k)
+        } else {
+            let index = index.get_or_insert_with(|| {
+                let mut map = HashMap::with_capacity(pods.len());
+                for (i, p) in pods.iter().enumerate() {
+                    map.entry(p.name.as_str()).or_insert(i);
+                }
+                map
+            });
+            index.get(name).copied()
+        };
+        match slot {
+            Some(i) => aligned.by_pod[i] = Some(sample),
+            None => match aligned.extra.iter_mut().find(|(n, _)| *n == name) {
+                Some(existing) => existing.1 = sample,
+                None => aligned.extra.push((name, sample)),
+            },
+        }
+    }
+    aligned
+}
+
+/// Classifies every pod and drops the samples of ignored and unready ones.
+fn classify(
+    pods: &[Pod],
+    aligned: &mut Aligned,
+    cpu_readiness: bool,
+    ctx: &MetricContext,
+) -> Vec<PodClass> {
+    pods.iter()
+        .zip(aligned.by_pod.iter_mut())
+        .map(|(pod, sample)| {
+            let class = classify_pod(pod, sample.as_ref(), cpu_readiness, ctx.config, ctx.now_ms);
+            if matches!(class, PodClass::Ignored | PodClass::Unready) {
+                *sample = None;
+            }
+            class
+        })
+        .collect()
+}
+
+/// Requests of the metric's resource for every listed pod (§2.3), in pod order.
 fn pod_requests(
     pods: &[Pod],
     resource: &str,
     container: Option<&str>,
     ctx: &MetricContext,
-) -> Result<BTreeMap<String, i64>, String> {
-    let mut requests = BTreeMap::new();
-    for pod in pods {
-        let missing = |c: &str| {
-            format!(
-                "missing request for {resource} in container {c} of Pod {}",
-                pod.name
-            )
-        };
-        let request = if let Some(name) = container {
-            let regular = pod
-                .containers
-                .iter()
-                .find(|c| c.name == name)
-                .map(|c| (&c.name, &c.requests_milli));
-            let sidecar = || {
-                pod.init_containers
+) -> Result<Vec<i64>, String> {
+    pods.iter()
+        .map(|pod| {
+            let missing = |c: &str| {
+                format!(
+                    "missing request for {resource} in container {c} of Pod {}",
+                    pod.name
+                )
+            };
+            if let Some(name) = container {
+                let regular = pod
+                    .containers
                     .iter()
-                    .find(|c| c.restart_always && c.name == name)
-                    .map(|c| (&c.name, &c.requests_milli))
-            };
-            let Some((cname, reqs)) = regular.or_else(sidecar) else {
-                return Err(format!("container {name} not found in Pod {}", pod.name));
-            };
-            *reqs.get(resource).ok_or_else(|| missing(cname))?
-        } else {
+                    .find(|c| c.name == name)
+                    .map(|c| (&c.name, &c.requests_milli));
+                let sidecar = || {
+                    pod.init_containers
+                        .iter()
+                        .find(|c| c.restart_always && c.name == name)
+                        .map(|c| (&c.name, &c.requests_milli))
+                };
+                let Some((cname, reqs)) = regular.or_else(sidecar) else {
+                    return Err(format!("container {name} not found in Pod {}", pod.name));
+                };
+                return reqs.get(resource).copied().ok_or_else(|| missing(cname));
+            }
             let pod_level = ctx
                 .config
                 .compatibility
@@ -537,53 +607,44 @@ fn pod_requests(
                 .then_some(pod.pod_requests_milli.as_ref())
                 .flatten();
             if let Some(reqs) = pod_level {
-                *reqs.get(resource).ok_or_else(|| {
+                return reqs.get(resource).copied().ok_or_else(|| {
                     format!(
                         "missing pod-level request for {resource} in Pod {}",
                         pod.name
                     )
-                })?
-            } else {
-                let mut sum: i128 = 0;
-                for c in &pod.containers {
-                    sum += i128::from(
-                        *c.requests_milli
-                            .get(resource)
-                            .ok_or_else(|| missing(&c.name))?,
-                    );
-                }
-                for c in pod.init_containers.iter().filter(|c| c.restart_always) {
-                    sum += i128::from(
-                        *c.requests_milli
-                            .get(resource)
-                            .ok_or_else(|| missing(&c.name))?,
-                    );
-                }
-                saturate_i64(sum)
+                });
             }
-        };
-        requests.insert(pod.name.clone(), request);
-    }
-    Ok(requests)
+            let regular = pod.containers.iter().map(|c| (&c.name, &c.requests_milli));
+            let sidecars = pod
+                .init_containers
+                .iter()
+                .filter(|c| c.restart_always)
+                .map(|c| (&c.name, &c.requests_milli));
+            let mut sum: i128 = 0;
+            for (cname, reqs) in regular.chain(sidecars) {
+                sum += i128::from(*reqs.get(resource).ok_or_else(|| missing(cname))?);
+            }
+            Ok(saturate_i64(sum))
+        })
+        .collect()
 }
 
-/// `GetResourceUtilizationRatio`: (ratio, utilization %, raw average milli).
+/// `GetResourceUtilizationRatio`: (ratio, utilization %, raw average milli). Samples of pods not
+/// in the pod list have no request and are skipped.
 fn utilization_ratio(
-    values: &BTreeMap<String, PodSample>,
-    requests: &BTreeMap<String, i64>,
+    aligned: &Aligned,
+    requests: &[i64],
     target_utilization: i32,
 ) -> Result<(f64, i32, i64), String> {
     let mut usage_total: i128 = 0;
     let mut request_total: i128 = 0;
     let mut entities: i128 = 0;
-    for (pod, sample) in values {
-        // samples of pods not in the pod list are skipped here (but still counted later)
-        let Some(request) = requests.get(pod) else {
-            continue;
-        };
-        usage_total += i128::from(sample.value_milli);
-        request_total += i128::from(*request);
-        entities += 1;
+    for (sample, request) in aligned.by_pod.iter().zip(requests) {
+        if let Some(sample) = sample {
+            usage_total += i128::from(sample.value_milli);
+            request_total += i128::from(*request);
+            entities += 1;
+        }
     }
     if request_total == 0 {
         return Err("no metrics returned matched known pods".to_owned());
@@ -598,31 +659,44 @@ fn utilization_ratio(
     ))
 }
 
-/// `GetMetricUsageRatio`: (ratio, average milli), the average truncated.
-fn usage_ratio(values: &BTreeMap<String, PodSample>, target_milli: i64) -> (f64, i64) {
-    let total: i128 = values.values().map(|s| i128::from(s.value_milli)).sum();
-    let count = values.len().max(1) as i128;
+/// `GetMetricUsageRatio`: (ratio, average milli), the average truncated, over every sample.
+fn usage_ratio(aligned: &Aligned, target_milli: i64) -> (f64, i64) {
+    let total: i128 = aligned
+        .by_pod
+        .iter()
+        .flatten()
+        .chain(aligned.extra.iter().map(|(_, s)| s))
+        .map(|s| i128::from(s.value_milli))
+        .sum();
+    let count = aligned.entries().max(1) as i128;
     let usage = saturate_i64(total / count);
     (usage as f64 / target_milli as f64, usage)
 }
 
-fn remove_pods(values: &mut BTreeMap<String, PodSample>, pods: &BTreeSet<String>) {
-    for pod in pods {
-        values.remove(pod);
-    }
-}
-
-fn filler(value_milli: i64) -> PodSample {
-    PodSample {
+fn filler(value_milli: i64) -> Option<PodSample> {
+    Some(PodSample {
         value_milli,
         timestamp_ms: 0,
         window_ms: 0,
+    })
+}
+
+/// Gives `value` to every pod of `class` (the rebalancing of §5.1 step 7).
+fn fill(aligned: &mut Aligned, classes: &[PodClass], class: PodClass, value_milli: i64) {
+    for (sample, c) in aligned.by_pod.iter_mut().zip(classes) {
+        if *c == class {
+            *sample = filler(value_milli);
+        }
     }
+}
+
+fn count(classes: &[PodClass], class: PodClass) -> usize {
+    classes.iter().filter(|c| **c == class).count()
 }
 
 /// §5.1: Resource / ContainerResource with a `Utilization` target, from per-pod samples.
 fn utilization_replicas(
-    mut values: BTreeMap<String, PodSample>,
+    samples: Vec<(&str, PodSample)>,
     resource: &str,
     container: Option<&str>,
     target_utilization: i32,
@@ -630,10 +704,9 @@ fn utilization_replicas(
     fail: ConditionReason,
 ) -> Outcome {
     let pods = pods_or_fail(ctx, fail)?;
-    let groups = group_pods(pods, &values, resource == "cpu", ctx.config, ctx.now_ms);
-    remove_pods(&mut values, &groups.ignored);
-    remove_pods(&mut values, &groups.unready);
-    if values.is_empty() {
+    let mut aligned = align(pods, samples);
+    let classes = classify(pods, &mut aligned, resource == "cpu", ctx);
+    if aligned.entries() == 0 {
         return Err(failure(
             fail,
             "did not receive metrics for targeted pods (pods might be unready)",
@@ -641,47 +714,50 @@ fn utilization_replicas(
     }
     let requests = pod_requests(pods, resource, container, ctx).map_err(|m| failure(fail, m))?;
     let (ratio, utilization, raw) =
-        utilization_ratio(&values, &requests, target_utilization).map_err(|m| failure(fail, m))?;
+        utilization_ratio(&aligned, &requests, target_utilization).map_err(|m| failure(fail, m))?;
     let proposal = |replicas| MetricProposal {
         replicas,
         utilization: Some(utilization),
         value_milli: raw,
         ratio,
     };
-    let scale_up_with_unready = !groups.unready.is_empty() && ratio > 1.0;
-    if !scale_up_with_unready && groups.missing.is_empty() {
+    let unready = count(&classes, PodClass::Unready);
+    let missing = count(&classes, PodClass::Missing);
+    let scale_up_with_unready = unready > 0 && ratio > 1.0;
+    if !scale_up_with_unready && missing == 0 {
         if within(ratio, ctx) {
             return Ok(proposal(ctx.current_replicas));
         }
-        return Ok(proposal(ceil_replicas(ratio * groups.ready_count as f64)));
+        let ready = count(&classes, PodClass::Ready);
+        return Ok(proposal(ceil_replicas(ratio * ready as f64)));
     }
-    if !groups.missing.is_empty() {
+    if missing > 0 {
         let fallback_percent = match ctx.config.compatibility.missing_fallback {
             MissingFallback::Max100Target => i128::from(target_utilization.max(100)),
             MissingFallback::Hundred => 100,
         };
-        for pod in &groups.missing {
-            let value = if ratio < 1.0 {
-                let request = i128::from(requests.get(pod).copied().unwrap_or(0));
-                Some(saturate_i64(request * fallback_percent / 100))
+        for ((sample, class), request) in aligned.by_pod.iter_mut().zip(&classes).zip(&requests) {
+            if *class != PodClass::Missing {
+                continue;
+            }
+            if ratio < 1.0 {
+                *sample = filler(saturate_i64(i128::from(*request) * fallback_percent / 100));
             } else if ratio > 1.0 {
-                Some(0)
-            } else {
-                None
-            };
-            if let Some(v) = value {
-                values.insert(pod.clone(), filler(v));
+                *sample = filler(0);
             }
         }
     }
     if scale_up_with_unready {
-        for pod in &groups.unready {
-            values.insert(pod.clone(), filler(0));
-        }
+        fill(&mut aligned, &classes, PodClass::Unready, 0);
     }
     let (new_ratio, _, _) =
-        utilization_ratio(&values, &requests, target_utilization).map_err(|m| failure(fail, m))?;
-    Ok(proposal(rebalanced(ratio, new_ratio, values.len(), ctx)))
+        utilization_ratio(&aligned, &requests, target_utilization).map_err(|m| failure(fail, m))?;
+    Ok(proposal(rebalanced(
+        ratio,
+        new_ratio,
+        aligned.entries(),
+        ctx,
+    )))
 }
 
 /// Steps 8–10 of §5.1: the rebalanced proposal, never against the direction of the ratio.
@@ -703,52 +779,53 @@ fn rebalanced(ratio: f64, new_ratio: f64, entries: usize, ctx: &MetricContext) -
 
 /// §5.2 / §5.3: a plain per-pod average (`AverageValue` of a resource, or a Pods metric).
 fn plain_metric_replicas(
-    mut values: BTreeMap<String, PodSample>,
+    samples: Vec<(&str, PodSample)>,
     target_milli: i64,
     cpu_readiness: bool,
     ctx: &MetricContext,
     fail: ConditionReason,
 ) -> Outcome {
     let pods = pods_or_fail(ctx, fail)?;
-    let groups = group_pods(pods, &values, cpu_readiness, ctx.config, ctx.now_ms);
-    remove_pods(&mut values, &groups.ignored);
-    remove_pods(&mut values, &groups.unready);
-    if values.is_empty() {
+    let mut aligned = align(pods, samples);
+    let classes = classify(pods, &mut aligned, cpu_readiness, ctx);
+    if aligned.entries() == 0 {
         return Err(failure(
             fail,
             "did not receive metrics for targeted pods (pods might be unready)",
         ));
     }
-    let (ratio, usage) = usage_ratio(&values, target_milli);
+    let (ratio, usage) = usage_ratio(&aligned, target_milli);
     let proposal = |replicas| MetricProposal {
         replicas,
         utilization: None,
         value_milli: usage,
         ratio,
     };
-    let scale_up_with_unready = !groups.unready.is_empty() && ratio > 1.0;
-    if !scale_up_with_unready && groups.missing.is_empty() {
+    let unready = count(&classes, PodClass::Unready);
+    let missing = count(&classes, PodClass::Missing);
+    let scale_up_with_unready = unready > 0 && ratio > 1.0;
+    if !scale_up_with_unready && missing == 0 {
         if within(ratio, ctx) {
             return Ok(proposal(ctx.current_replicas));
         }
-        return Ok(proposal(ceil_replicas(ratio * groups.ready_count as f64)));
+        let ready = count(&classes, PodClass::Ready);
+        return Ok(proposal(ceil_replicas(ratio * ready as f64)));
     }
-    if !groups.missing.is_empty() {
-        for pod in &groups.missing {
-            if ratio < 1.0 {
-                values.insert(pod.clone(), filler(target_milli));
-            } else if ratio > 1.0 {
-                values.insert(pod.clone(), filler(0));
-            }
-        }
+    if ratio < 1.0 {
+        fill(&mut aligned, &classes, PodClass::Missing, target_milli);
+    } else if ratio > 1.0 {
+        fill(&mut aligned, &classes, PodClass::Missing, 0);
     }
     if scale_up_with_unready {
-        for pod in &groups.unready {
-            values.insert(pod.clone(), filler(0));
-        }
+        fill(&mut aligned, &classes, PodClass::Unready, 0);
     }
-    let (new_ratio, _) = usage_ratio(&values, target_milli);
-    Ok(proposal(rebalanced(ratio, new_ratio, values.len(), ctx)))
+    let (new_ratio, _) = usage_ratio(&aligned, target_milli);
+    Ok(proposal(rebalanced(
+        ratio,
+        new_ratio,
+        aligned.entries(),
+        ctx,
+    )))
 }
 
 /// An aggregated per-pod average against an `AverageValue` target (fast path only).

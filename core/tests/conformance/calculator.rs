@@ -97,11 +97,12 @@ pub(crate) fn group_pods(v: &Value) -> Outcome {
         let inputs = &v["inputs"];
         let resource = inputs["resource"].as_str().unwrap_or_default();
         let pods = convert::pods(&inputs["pods"], resource);
-        let samples: BTreeMap<String, PodSample> = convert::pod_samples(&inputs["metrics"])
-            .into_iter()
+        let raw = convert::pod_samples(&inputs["metrics"]);
+        let samples: BTreeMap<&str, PodSample> = raw
+            .iter()
             .map(|s| {
                 (
-                    s.pod,
+                    s.pod.as_str(),
                     PodSample {
                         value_milli: s.value_milli,
                         timestamp_ms: s.timestamp_ms,
@@ -119,11 +120,14 @@ pub(crate) fn group_pods(v: &Value) -> Outcome {
                 .map(|n| n.as_str().unwrap().to_owned())
                 .collect()
         };
+        let owned = |set: std::collections::BTreeSet<&str>| -> Vec<String> {
+            set.into_iter().map(str::to_owned).collect()
+        };
         let got = (
             g.ready_count as u64,
-            g.unready.into_iter().collect::<Vec<_>>(),
-            g.missing.into_iter().collect::<Vec<_>>(),
-            g.ignored.into_iter().collect::<Vec<_>>(),
+            owned(g.unready),
+            owned(g.missing),
+            owned(g.ignored),
         );
         let mut want = (
             expected["ready_count"].as_u64().unwrap(),
