@@ -673,19 +673,19 @@ fn usage_ratio(aligned: &Aligned, target_milli: i64) -> (f64, i64) {
     (usage as f64 / target_milli as f64, usage)
 }
 
-fn filler(value_milli: i64) -> Option<PodSample> {
-    Some(PodSample {
+fn filler(value_milli: i64) -> PodSample {
+    PodSample {
         value_milli,
         timestamp_ms: 0,
         window_ms: 0,
-    })
+    }
 }
 
 /// Gives `value` to every pod of `class` (the rebalancing of §5.1 step 7).
 fn fill(aligned: &mut Aligned, classes: &[PodClass], class: PodClass, value_milli: i64) {
     for (sample, c) in aligned.by_pod.iter_mut().zip(classes) {
         if *c == class {
-            *sample = filler(value_milli);
+            *sample = Some(filler(value_milli));
         }
     }
 }
@@ -741,9 +741,11 @@ fn utilization_replicas(
                 continue;
             }
             if ratio < 1.0 {
-                *sample = filler(saturate_i64(i128::from(*request) * fallback_percent / 100));
+                *sample = Some(filler(saturate_i64(
+                    i128::from(*request) * fallback_percent / 100,
+                )));
             } else if ratio > 1.0 {
-                *sample = filler(0);
+                *sample = Some(filler(0));
             }
         }
     }
