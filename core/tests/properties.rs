@@ -189,4 +189,33 @@ proptest! {
             current = d.replicas;
         }
     }
+
+    #[test]
+    fn more_load_never_gives_fewer_replicas(
+        current in 1u32..100, a in 0.0f64..1000.0, b in 0.0f64..1000.0, behavior: bool,
+    ) {
+        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        let scaler = Scaler::new(spec(1, 1000, 70, behavior)).unwrap();
+        let at_low = scaler.decide(&mut ScalerState::new(), &input(NOW, current, low)).unwrap();
+        let at_high = scaler.decide(&mut ScalerState::new(), &input(NOW, current, high)).unwrap();
+        prop_assert!(at_low.replicas <= at_high.replicas, "{low} -> {}, {high} -> {}", at_low.replicas, at_high.replicas);
+    }
+
+    #[test]
+    fn constant_load_settles_without_flapping(start in 1u32..50, load in 1.0f64..5000.0, behavior: bool) {
+        // `load` is total work in percent-of-one-pod; each replica's utilization is load / replicas
+        let scaler = Scaler::new(spec(1, 1000, 70, behavior)).unwrap();
+        let mut state = ScalerState::new();
+        let mut current = start;
+        let mut history = Vec::new();
+        for step in 0..120 {
+            let utilization = load / f64::from(current);
+            let d = scaler.decide(&mut state, &input(NOW + step * 15_000, current, utilization)).unwrap();
+            history.push(d.replicas);
+            current = d.replicas;
+        }
+        // after 20 minutes of the same load, nothing moves any more
+        let tail = &history[80..];
+        prop_assert!(tail.iter().all(|r| *r == tail[0]), "still moving: {tail:?}");
+    }
 }
