@@ -209,6 +209,9 @@ pub fn metric_proposal(metric: &MetricSpec, input: &MetricInput, ctx: &MetricCon
                     plain_metric_replicas(values, target_milli, false, ctx, fail)
                 }
                 MetricInput::Aggregated {
+                    ready_replicas: 0, ..
+                } => Err(no_ready_pods(fail)),
+                MetricInput::Aggregated {
                     value,
                     ready_replicas,
                 } => Ok(aggregated_average(
@@ -387,6 +390,9 @@ fn resource_proposal(
             }
         }
         MetricInput::Aggregated {
+            ready_replicas: 0, ..
+        } => Err(no_ready_pods(fail)),
+        MetricInput::Aggregated {
             value,
             ready_replicas,
         } => match (target_value, target.average_utilization) {
@@ -479,6 +485,13 @@ fn resource_samples<'s>(
         ));
     }
     Ok(values)
+}
+
+fn no_ready_pods(fail: ConditionReason) -> MetricFailure {
+    failure(
+        fail,
+        "did not receive metrics for targeted pods (the aggregated input has 0 ready replicas)",
+    )
 }
 
 fn no_pods(fail: ConditionReason) -> MetricFailure {

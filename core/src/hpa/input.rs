@@ -186,8 +186,13 @@ pub enum MetricInput {
         /// One value per series.
         values_milli: Vec<i64>,
     },
-    /// An already aggregated value: percent utilisation for `Utilization` targets, the average
-    /// per pod for `AverageValue`, the total for `Value` (whole units, not milli).
+    /// An already aggregated value, in whole units (not milli): for Resource and Pods metrics
+    /// the average over `ready_replicas` pods (percent of the request for `Utilization`
+    /// targets); for Object and External metrics the object's value or the sum of the series,
+    /// exactly what the controller would read (`ready_replicas` is then the ready-pod count a
+    /// `Value` target multiplies, and `AverageValue` targets divide by the status replicas).
+    /// With `ready_replicas == 0` a Resource or Pods average has no pods behind it and the
+    /// metric fails, as upstream does when no pod has metrics.
     Aggregated {
         /// The aggregated value.
         value: f64,

@@ -71,9 +71,32 @@ fn run_metric(v: &Value, config: &ControllerConfig, expected: &Value) -> Outcome
 }
 
 /// Runs the vector under its own profile and under each alternative profile it lists.
-fn with_profiles(v: &Value, run: impl Fn(&ControllerConfig, &Value) -> Outcome) -> Outcome {
+/// A vector without `profile` must give the same result under every value of every key
+/// (`specs/hpa.md` §A.3), so it is also run under each alternative value.
+pub(crate) const ALTERNATIVE_PROFILES: [(&str, &str); 8] = [
+    ("tolerance_compare", "abs"),
+    ("terminal_pods", "failed_and_succeeded"),
+    ("missing_container_metric", "error"),
+    ("missing_fallback", "100"),
+    ("scale_from_zero", "condition"),
+    ("scale_to_zero_gate", "true"),
+    ("overflow_guards", "false"),
+    ("pod_level_resources", "true"),
+];
+
+pub(crate) fn with_profiles(
+    v: &Value,
+    run: impl Fn(&ControllerConfig, &Value) -> Outcome,
+) -> Outcome {
     let config = convert::controller_config(v);
     run(&config, &v["expected"])?;
+    if v["profile"].is_null() {
+        for (key, value) in ALTERNATIVE_PROFILES {
+            let mut alt = config.clone();
+            convert::apply_profile(&mut alt, key, &Value::String(value.to_owned()));
+            run(&alt, &v["expected"]).map_err(|e| format!("under {key}={value}: {e}"))?;
+        }
+    }
     if let Some(others) = v["expected_under_other_profiles"].as_object() {
         for (setting, expected) in others {
             if !expected.is_object() {

@@ -4,7 +4,9 @@
 use replicast::hpa::{
     self, ConditionReason, ConditionType, HpaHistory, Recommendation, ScaleEvent,
 };
-use replicast::spec::{Behavior, HpaSource, PolicyType, ScalingPolicy, ScalingRules, SelectPolicy};
+use replicast::spec::{
+    Behavior, ControllerConfig, HpaSource, PolicyType, ScalingPolicy, ScalingRules, SelectPolicy,
+};
 use replicast::{Decision, DecisionInput, Scaler, ScalerSpec, ScalerState};
 use serde_json::Value;
 
@@ -93,9 +95,13 @@ fn condition_list(decision: &Decision) -> Vec<(String, String, String)> {
 }
 
 pub(crate) fn reconcile(v: &Value) -> Outcome {
+    crate::calculator::with_profiles(v, |controller, expected| run(v, controller, expected))
+}
+
+fn run(v: &Value, controller: &ControllerConfig, expected: &Value) -> Outcome {
     let inputs = &v["inputs"];
     let hpa_in = &inputs["hpa"];
-    let controller = convert::controller_config(v);
+    let controller = controller.clone();
     let metric_values = hpa_in["metrics"].as_array().unwrap();
     let metrics: Vec<_> = metric_values.iter().map(convert::metric_spec).collect();
     let behavior = (!hpa_in["behavior"].is_null()).then(|| Behavior {
@@ -103,7 +109,7 @@ pub(crate) fn reconcile(v: &Value) -> Outcome {
         scale_down: rules(&hpa_in["behavior"]["scale_down"]),
     });
     let min_replicas = hpa_in["min_replicas"].as_u64().unwrap() as u32;
-    let mut spec = ScalerSpec {
+    let spec = ScalerSpec {
         min_replicas,
         max_replicas: hpa_in["max_replicas"].as_u64().unwrap() as u32,
         hpa: Some(HpaSource { metrics }),
@@ -112,10 +118,6 @@ pub(crate) fn reconcile(v: &Value) -> Outcome {
         cooldown: None,
         controller,
     };
-    // minReplicas 0 passes the API server only with the HPAScaleToZero gate on
-    if min_replicas == 0 {
-        spec.controller.compatibility.scale_to_zero_gate = true;
-    }
     let pods = convert::pods(&inputs["pods"], metric_resource(metric_values));
     let metric_inputs = inputs["metric_inputs"]
         .as_array()
@@ -136,7 +138,7 @@ pub(crate) fn reconcile(v: &Value) -> Outcome {
     let start = hist.clone();
     let decision = hpa::reconcile(&spec, &mut hist, &input)
         .map_err(|e| format!("reconcile returned an error: {e}"))?;
-    check(v, &decision)?;
+    check(expected, &decision)?;
 
     if spec.validate().is_ok() {
         let scaler = Scaler::new(spec).map_err(|e| e.to_string())?;
@@ -164,8 +166,7 @@ fn metric_resource(metrics: &[Value]) -> &str {
         .unwrap_or("cpu")
 }
 
-fn check(v: &Value, decision: &Decision) -> Outcome {
-    let expected = &v["expected"];
+fn check(expected: &Value, decision: &Decision) -> Outcome {
     let want_replicas = expected["replicas_after"].as_u64().unwrap() as u32;
     let want_rescaled = expected["rescaled"].as_bool().unwrap();
     let want_error = expected["error"].as_bool().unwrap();
