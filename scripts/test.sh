@@ -15,3 +15,7 @@ echo "== CLI on the seed's examples"
 cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/hpa.yaml
 cargo run --quiet --locked -p replicast-cli -- recommend --spec testdata/seed/hpa.yaml \
     --input examples/inputs/seed-hpa-observation.json
+cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/thresholds.yaml
+cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/threshold-presets.yaml
+cargo run --quiet --locked -p replicast-cli -- recommend --spec testdata/seed/thresholds.yaml \
+    --input examples/inputs/seed-threshold-observation.json

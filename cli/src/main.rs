@@ -66,8 +66,27 @@ fn run(command: Command) -> Result<(), String> {
             state,
             json,
         } => recommend(&spec, &input, state.as_deref(), json),
-        Command::Validate { spec, json } => {
-            let spec = load_spec(&spec)?;
+        Command::Validate { spec: path, json } => {
+            let spec = load_spec(&path)?;
+            // the seed's presets file holds several specs under repeated keys: show each
+            let text = read(&path)?;
+            if let Ok(presets) = replicast::spec::seed_presets(&text)
+                && presets.len() > 1
+                && !json
+            {
+                for (name, preset) in &presets {
+                    println!(
+                        "preset {name}: replicas {}..={}, sources: {}",
+                        preset.min_replicas,
+                        preset.max_replicas,
+                        describe_sources(preset)
+                    );
+                }
+                println!(
+                    "(a plain YAML reader keeps the last preset, {})",
+                    presets[presets.len() - 1].0
+                );
+            }
             if json {
                 println!("{}", spec.to_json());
             } else {

@@ -1,24 +1,61 @@
-//! The seed's threshold-band source (interim implementation; see `spec::ThresholdSpec`).
+//! The seed's threshold-band source: hysteresis bands over named signals.
+//!
+//! Scale up by the up-step when **any** signal is strictly above its up-threshold; scale down by
+//! the down-step only when **every** rule's signal is present, not above its up-threshold, and —
+//! where the rule has a down-threshold — strictly below it, and the caller does not report the
+//! service unhealthy. Otherwise hold. The gap between the two thresholds is the hysteresis;
+//! cooldowns between actions are the scaler's ([`crate::spec::Cooldown`]).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::spec::ThresholdSpec;
 
-/// The threshold source's proposal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which way the bands point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// A signal is above its up-threshold.
+    Up,
+    /// Every signal is below its down-threshold.
+    Down,
+    /// Inside the bands, or a scale-down is gated.
+    Hold,
+}
+
+/// The threshold source's proposal and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThresholdProposal {
-    /// Proposed replicas.
+    /// Proposed replicas (not yet clamped to min/max).
     pub replicas: u32,
-    /// Why.
+    /// Which way the bands point.
+    pub direction: Direction,
+    /// The signals and comparisons behind it, e.g. `cpu 82 > 70: scale up by 1`.
     pub reason: String,
 }
 
-/// Proposes one replica more when any signal is above its up-threshold, one fewer when every
-/// signal is below its down-threshold, the current count otherwise.
+/// The threshold source's proposal for `current_replicas` given the observed `signals`.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use replicast::spec::ThresholdSpec;
+/// use replicast::threshold::{threshold_proposal, Direction};
+///
+/// let spec = ThresholdSpec::default(); // the seed's bands
+/// let signals = BTreeMap::from([
+///     ("cpu".to_string(), 82.0), ("memory".to_string(), 40.0),
+///     ("inference_queue_depth".to_string(), 3.0), ("response_time_p95".to_string(), 0.8),
+/// ]);
+/// let p = threshold_proposal(&spec, 4, &signals, None).unwrap();
+/// assert_eq!((p.replicas, p.direction), (5, Direction::Up));
+/// assert_eq!(p.reason, "cpu 82 > 70: scale up by 1");
+/// ```
 ///
 /// # Errors
-/// [`crate::ErrorKind::InvalidInput`] for a NaN, infinite or negative signal.
+/// [`crate::ErrorKind::InvalidInput`] when a signal is NaN, infinite or negative.
 pub fn threshold_proposal(
     spec: &ThresholdSpec,
     current_replicas: u32,
@@ -32,30 +69,54 @@ pub fn threshold_proposal(
             )));
         }
     }
+    let mut above = Vec::new();
+    let mut missing = Vec::new();
+    let mut not_below = Vec::new();
     for rule in &spec.rules {
-        if let Some(v) = signals.get(&rule.signal)
-            && *v > rule.scale_up_above
-        {
-            return Ok(ThresholdProposal {
-                replicas: current_replicas.saturating_add(1),
-                reason: format!("{} {v} > {}", rule.signal, rule.scale_up_above),
-            });
+        match signals.get(&rule.signal) {
+            None => missing.push(rule.signal.as_str()),
+            Some(&v) if v > rule.scale_up_above => {
+                above.push(format!("{} {v} > {}", rule.signal, rule.scale_up_above));
+            }
+            Some(&v) => {
+                if let Some(down) = rule.scale_down_below
+                    && v >= down
+                {
+                    not_below.push(format!("{} {v} >= {down}", rule.signal));
+                }
+            }
         }
     }
-    let all_below = healthy != Some(false)
-        && spec.rules.iter().all(|rule| {
-            signals
-                .get(&rule.signal)
-                .is_some_and(|v| rule.scale_down_below.is_none_or(|d| *v < d))
-        });
-    if all_below {
+    if !above.is_empty() {
+        let step = spec.scale_up_step.replicas_from(current_replicas);
         return Ok(ThresholdProposal {
-            replicas: current_replicas.saturating_sub(1),
-            reason: "every signal below its down-threshold".to_owned(),
+            replicas: current_replicas.saturating_add(step),
+            direction: Direction::Up,
+            reason: format!("{}: scale up by {step}", above.join(", ")),
         });
     }
-    Ok(ThresholdProposal {
+    let hold = |reason: String| ThresholdProposal {
         replicas: current_replicas,
-        reason: "inside the bands".to_owned(),
+        direction: Direction::Hold,
+        reason,
+    };
+    if !not_below.is_empty() {
+        return Ok(hold(format!("inside the bands ({})", not_below.join(", "))));
+    }
+    if !missing.is_empty() {
+        let mut reason = String::from("holding: no scale-down without every signal; missing ");
+        let _ = write!(reason, "{}", missing.join(", "));
+        return Ok(hold(reason));
+    }
+    if healthy == Some(false) {
+        return Ok(hold(
+            "holding: the service is reported unhealthy, no scale-down".to_owned(),
+        ));
+    }
+    let step = spec.scale_down_step.replicas_from(current_replicas);
+    Ok(ThresholdProposal {
+        replicas: current_replicas.saturating_sub(step),
+        direction: Direction::Down,
+        reason: format!("every signal below its down-threshold: scale down by {step}"),
     })
 }

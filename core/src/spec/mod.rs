@@ -38,7 +38,7 @@ pub use hpa::{
     TargetType, TerminalPods, ToleranceCompare,
 };
 pub use quantity::Quantity;
-pub use threshold::{ThresholdRule, ThresholdSpec};
+pub use threshold::{ScaleStep, StepKind, ThresholdRule, ThresholdSpec, seed_presets};
 
 use crate::error::{Error, Result};
 

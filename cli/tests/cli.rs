@@ -1,0 +1,100 @@
+//! The `replicast` binary end to end: exit codes and output on the seed's examples.
+
+use std::process::Command;
+
+fn repo(path: &str) -> String {
+    format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn replicast(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_replicast"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn recommend_on_the_seed_hpa() {
+    let (ok, out, err) = replicast(&[
+        "recommend",
+        "--spec",
+        &repo("testdata/seed/hpa.yaml"),
+        "--input",
+        &repo("examples/inputs/seed-hpa-observation.json"),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("scale 4 -> 6\n"), "{out}");
+    assert!(
+        out.contains("object metric ai_agent_queue_depth: 6"),
+        "{out}"
+    );
+}
+
+#[test]
+fn recommend_json_and_state_file() {
+    let dir = std::env::temp_dir().join(format!("replicast-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.json");
+    let _ = std::fs::remove_file(&state);
+    let args = [
+        "recommend",
+        "--spec",
+        &repo("testdata/seed/thresholds.yaml"),
+        "--input",
+        &repo("examples/inputs/seed-threshold-observation.json"),
+        "--state",
+        state.to_str().unwrap(),
+        "--json",
+    ];
+    let (ok, out, err) = replicast(&args);
+    assert!(ok, "{err}");
+    let decision: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(decision["replicas"], 4);
+    assert_eq!(decision["proposals"][0]["source"], "threshold");
+    assert!(state.exists());
+    // deciding again at the same instant is allowed: time did not go back
+    let (ok, _, err) = replicast(&args);
+    assert!(ok, "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn validate_lists_the_seed_presets() {
+    let (ok, out, err) = replicast(&[
+        "validate",
+        "--spec",
+        &repo("testdata/seed/threshold-presets.yaml"),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("preset aggressive: replicas 2..=20, sources: threshold (1 rules), cooldown up 30s / down 120s"), "{out}");
+    assert!(out.contains("preset conservative"), "{out}");
+}
+
+#[test]
+fn errors_exit_non_zero_with_the_message() {
+    let dir = std::env::temp_dir().join(format!("replicast-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "min_replicas: 5\nmax_replicas: 2\nhpa: {}\n").unwrap();
+    let (ok, _, err) = replicast(&["validate", "--spec", bad.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("min_replicas must be <= max_replicas (2), got 5"),
+        "{err}"
+    );
+    let (ok, _, err) = replicast(&[
+        "recommend",
+        "--spec",
+        &repo("testdata/seed/hpa.yaml"),
+        "--input",
+        "/nonexistent/obs.json",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("cannot read /nonexistent/obs.json"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
