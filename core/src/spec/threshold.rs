@@ -297,7 +297,7 @@ pub(super) fn from_seed_value(value: &Value) -> Result<ScalerSpec> {
 ///
 /// ```
 /// let text = "# Aggressive scaling\ncpu_threshold_up: 60%\nscale_up_cooldown: 30s\n\
-///             # Conservative scaling\ncpu_threshold_up: 80%\nscale_up_cooldown: 60s\n";
+///             \x23 Conservative scaling\ncpu_threshold_up: 80%\nscale_up_cooldown: 60s\n";
 /// let presets = replicast::spec::seed_presets(text).unwrap();
 /// assert_eq!(presets.len(), 2);
 /// assert_eq!(presets[0].0, "aggressive");
