@@ -9,6 +9,7 @@ mod decision;
 pub mod error;
 pub mod hpa;
 mod scaler;
+pub mod sim;
 pub mod spec;
 pub mod threshold;
 pub mod time;

@@ -1,0 +1,459 @@
+//! Backtest: replay a load trace through a policy against a modelled fleet, and score it.
+//!
+//! # The model (every assumption)
+//!
+//! - **Load.** `trace.values()[k]` is the demand during step `k` (requests per step, CPU, ...), in
+//!   the same units as [`Fleet::capacity_per_replica`], the load one replica serves at 100 %.
+//! - **Replicas.** The policy sets the *provisioned* count (`scale.spec.replicas`). A new replica
+//!   serves from the first step that starts at least [`Fleet::startup_s`] after the decision that
+//!   created it; until then it is billed but not *ready*. A scale-down first cancels replicas
+//!   still starting (newest first), then stops ready ones at once.
+//! - **Serving.** During step `k` the ready replicas serve `min(load, ready × capacity)`; the rest
+//!   is dropped and the step counts as overloaded.
+//! - **Decisions.** Every [`Fleet::decision_interval_s`] (rounded up to whole steps; 0 means
+//!   `max(15 s, step)`), at the start of a step, the policy sees only the past: the load of the
+//!   previous step and the utilization the ready replicas reported for it,
+//!   `100 × load / (ready × capacity)` percent (demand-based, like a request-rate metric: it is
+//!   not capped at 100 %). Each HPA metric receives it as an aggregated input: the utilization for
+//!   `Utilization` targets, the load per ready replica for `AverageValue`, the total load for
+//!   `Value`. The threshold source receives the signals `cpu` and `utilization` (the same
+//!   percentage) and `load`; rules on other signals see them missing and never scale down.
+//! - **Oracle.** Knows the future load and the start-up delay: it runs exactly
+//!   `needed = clamp(ceil(load / capacity), min, max)` ready replicas in every step (at least one)
+//!   and starts each one `startup_s` ahead, paying for the start-up. It is the cost floor.
+//!
+//! # Scores (formulas)
+//!
+//! With supply `s_t` = ready replicas, demand `d_t` = `max(1, ceil(load_t / capacity))`, `T` steps
+//! of length `Δ`, the SPEC Research Group elasticity metrics (Herbst et al., 2015) are:
+//! `θU = 100/T Σ max(d−s, 0)/d`, `θO = 100/T Σ max(s−d, 0)/d` (under-/over-provisioning
+//! accuracy, percent of demand); `τU = 100/T Σ [d > s]`, `τO = 100/T Σ [s > d]` (timeshares,
+//! percent of time); instability `υ = 100/(T−1) Σ min(1, |sgn Δs − sgn Δd|)`; jitter
+//! `(changes of s − changes of d) / hours`. Cost and service: replica-hours
+//! `Σ provisioned × Δ / 3600`; minutes overloaded `Σ [load > ready × capacity] × Δ / 60`; load
+//! dropped `Σ max(load − ready × capacity, 0)` (and as a percentage of all load); scaling
+//! actions per hour; direction changes (an increase after a decrease or the reverse) per hour.
+//!
+//! ```
+//! use replicast::sim::{simulate, Fleet, Trace};
+//! use replicast::{Scaler, ScalerSpec};
+//!
+//! let trace = Trace::new((0..60).map(|i| i * 60).collect(), vec![100.0; 60]).unwrap();
+//! let fleet = Fleet { capacity_per_replica: 10.0, startup_s: 120, decision_interval_s: 0,
+//!                     min_replicas: 1, max_replicas: 50, initial_replicas: 15 };
+//! let spec = ScalerSpec::from_yaml("min_replicas: 1\nmax_replicas: 50\nhpa: {metrics: [{type: resource, resource: cpu, target: {type: utilization, average_utilization: 70}}]}").unwrap();
+//! let run = simulate(&trace, &fleet, &Scaler::new(spec).unwrap(), "hpa", &mut |_| {}).unwrap();
+//! assert_eq!(run.timeline.ready.last(), Some(&15)); // 100 / (15 × 10) = 67 %: inside the tolerance
+//! assert_eq!(run.scores.minutes_overloaded, 0.0);
+//! ```
+
+mod trace;
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+pub use trace::Trace;
+
+use crate::decision::DecisionInput;
+use crate::error::{Error, Result};
+use crate::hpa::MetricInput;
+use crate::scaler::{Scaler, ScalerState};
+use crate::spec::{MetricSpec, TargetType};
+
+/// The modelled fleet.
+///
+/// | field | unit | meaning |
+/// | --- | --- | --- |
+/// | `capacity_per_replica` | load units per step | what one ready replica serves at 100 % |
+/// | `startup_s` | s | from a scale-up decision to serving |
+/// | `decision_interval_s` | s | between decisions; 0 = `max(15, step)` |
+/// | `min_replicas`, `max_replicas` | replicas | the oracle's bounds (policies have their own) |
+/// | `initial_replicas` | replicas | ready at the start |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fleet {
+    /// Load one replica serves per step at 100 %.
+    pub capacity_per_replica: f64,
+    /// Start-up delay, seconds.
+    pub startup_s: u32,
+    /// Seconds between decisions (0: `max(15, step)`).
+    pub decision_interval_s: u32,
+    /// Lower bound for the oracle.
+    pub min_replicas: u32,
+    /// Upper bound for the oracle.
+    pub max_replicas: u32,
+    /// Ready replicas at the start.
+    pub initial_replicas: u32,
+}
+
+impl Fleet {
+    /// The capacity per replica at which the trace's peak needs `peak_replicas` replicas running
+    /// at `target` utilization (e.g. 20 replicas at 0.7).
+    ///
+    /// ```
+    /// let trace = replicast::sim::Trace::new(vec![0, 60], vec![70.0, 140.0]).unwrap();
+    /// assert_eq!(replicast::sim::Fleet::auto_capacity(&trace, 20, 0.7), 10.0);
+    /// ```
+    #[must_use]
+    pub fn auto_capacity(trace: &Trace, peak_replicas: u32, target: f64) -> f64 {
+        trace.peak() / (f64::from(peak_replicas.max(1)) * target)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(self.capacity_per_replica.is_finite() && self.capacity_per_replica > 0.0) {
+            return Err(Error::invalid_input(format!(
+                "capacity_per_replica must be a finite number > 0, got {}",
+                self.capacity_per_replica
+            )));
+        }
+        if self.min_replicas > self.max_replicas || self.max_replicas == 0 {
+            return Err(Error::invalid_input(format!(
+                "fleet replicas must satisfy 1 <= max and min <= max, got min {} max {}",
+                self.min_replicas, self.max_replicas
+            )));
+        }
+        if self.initial_replicas == 0 {
+            return Err(Error::invalid_input("initial_replicas must be >= 1"));
+        }
+        Ok(())
+    }
+
+    fn steps_per_decision(&self, trace: &Trace) -> usize {
+        let step = trace.step_s().max(1);
+        let interval = if self.decision_interval_s == 0 {
+            step.max(15)
+        } else {
+            i64::from(self.decision_interval_s)
+        };
+        usize::try_from((interval + step - 1) / step)
+            .unwrap_or(1)
+            .max(1)
+    }
+}
+
+/// What happened in every step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Start of each step, seconds.
+    pub timestamps_s: Vec<i64>,
+    /// Load of each step.
+    pub load: Vec<f64>,
+    /// Ready replicas during each step.
+    pub ready: Vec<u32>,
+    /// Provisioned (billed) replicas during each step.
+    pub provisioned: Vec<u32>,
+    /// Replicas the load needed at 100 % (`max(1, ceil(load / capacity))`).
+    pub needed: Vec<u32>,
+}
+
+/// The scores of one run (formulas in the module documentation).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    /// θU: under-provisioning accuracy, percent of demand.
+    pub theta_under_pct: f64,
+    /// θO: over-provisioning accuracy, percent of demand.
+    pub theta_over_pct: f64,
+    /// τU: percent of time under-provisioned.
+    pub tau_under_pct: f64,
+    /// τO: percent of time over-provisioned.
+    pub tau_over_pct: f64,
+    /// υ: instability, percent.
+    pub instability_pct: f64,
+    /// Jitter: supply changes minus demand changes, per hour.
+    pub jitter_per_hour: f64,
+    /// Provisioned replica-hours.
+    pub replica_hours: f64,
+    /// Minutes with load above ready capacity.
+    pub minutes_overloaded: f64,
+    /// Load not served.
+    pub load_dropped: f64,
+    /// Load not served, percent of all load.
+    pub load_dropped_pct: f64,
+    /// Scaling actions per hour.
+    pub actions_per_hour: f64,
+    /// Direction changes per hour.
+    pub direction_changes_per_hour: f64,
+}
+
+/// One policy's replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// The policy's name.
+    pub policy: String,
+    /// Step by step.
+    pub timeline: Timeline,
+    /// The scores.
+    pub scores: Scores,
+}
+
+fn needed(load: f64, capacity: f64) -> u32 {
+    let n = (load / capacity).ceil();
+    if n >= f64::from(u32::MAX) {
+        u32::MAX
+    } else {
+        (n as u32).max(1)
+    }
+}
+
+/// The observation a policy gets at a decision: the previous step's load and utilization.
+fn observation(
+    scaler: &Scaler,
+    now_ms: i64,
+    provisioned: u32,
+    ready: u32,
+    load: f64,
+    capacity: f64,
+) -> DecisionInput {
+    let utilization = 100.0 * load / (f64::from(ready.max(1)) * capacity);
+    let per_replica = load / f64::from(ready.max(1));
+    let metrics = scaler
+        .spec()
+        .hpa
+        .as_ref()
+        .map(|hpa| {
+            hpa.defaulted_metrics()
+                .iter()
+                .map(|m| {
+                    let value = match m.target().map(|t| t.kind) {
+                        Some(TargetType::Utilization) => utilization,
+                        Some(TargetType::AverageValue)
+                            if !matches!(
+                                m,
+                                MetricSpec::Object { .. } | MetricSpec::External { .. }
+                            ) =>
+                        {
+                            per_replica
+                        }
+                        _ => load,
+                    };
+                    MetricInput::Aggregated {
+                        value,
+                        ready_replicas: ready,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    DecisionInput {
+        now_ms,
+        current_replicas: provisioned,
+        status_replicas: Some(provisioned),
+        ready_replicas: Some(ready),
+        pods: None,
+        metrics,
+        signals: [
+            ("cpu".to_owned(), utilization),
+            ("utilization".to_owned(), utilization),
+            ("load".to_owned(), load),
+        ]
+        .into_iter()
+        .collect(),
+        healthy: None,
+    }
+}
+
+/// Replays `trace` through `scaler` on `fleet`. `progress` is called with the number of steps
+/// done, every 1024 steps and at the end.
+///
+/// # Errors
+/// [`crate::ErrorKind::InvalidInput`] for an unusable fleet; any error of a decision.
+pub fn simulate(
+    trace: &Trace,
+    fleet: &Fleet,
+    scaler: &Scaler,
+    policy: &str,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Run> {
+    fleet.validate()?;
+    let capacity = fleet.capacity_per_replica;
+    let step_s = trace.step_s();
+    let every = fleet.steps_per_decision(trace);
+    let mut state = ScalerState::new();
+    let mut provisioned = fleet.initial_replicas;
+    let mut ready = fleet.initial_replicas;
+    // replicas starting: (first step start at which they serve, count), oldest first
+    let mut starting: VecDeque<(i64, u32)> = VecDeque::new();
+    let mut timeline = Timeline::default();
+    let n = trace.len();
+    for k in 0..n {
+        let t = trace.timestamps_s()[k];
+        while let Some(&(ready_at, count)) = starting.front() {
+            if ready_at > t {
+                break;
+            }
+            ready += count;
+            starting.pop_front();
+        }
+        if k > 0 && k % every == 0 {
+            let input = observation(
+                scaler,
+                t.saturating_mul(1000),
+                provisioned,
+                timeline.ready[k - 1],
+                trace.values()[k - 1],
+                capacity,
+            );
+            let decision = scaler
+                .decide(&mut state, &input)
+                .map_err(|e| e.context(format!("decision at t = {t} s")))?;
+            let desired = decision.replicas;
+            if desired > provisioned {
+                starting.push_back((t + i64::from(fleet.startup_s), desired - provisioned));
+            } else {
+                let mut remove = provisioned - desired;
+                while remove > 0 {
+                    let Some(last) = starting.back_mut() else {
+                        break;
+                    };
+                    let cancelled = last.1.min(remove);
+                    last.1 -= cancelled;
+                    remove -= cancelled;
+                    if last.1 == 0 {
+                        starting.pop_back();
+                    }
+                }
+                ready = ready.saturating_sub(remove);
+            }
+            provisioned = desired;
+            // a replica whose start-up fits inside this step is ready now
+            while let Some(&(ready_at, count)) = starting.front() {
+                if ready_at > t {
+                    break;
+                }
+                ready += count;
+                starting.pop_front();
+            }
+        }
+        let load = trace.values()[k];
+        timeline.timestamps_s.push(t);
+        timeline.load.push(load);
+        timeline.ready.push(ready);
+        timeline.provisioned.push(provisioned);
+        timeline.needed.push(needed(load, capacity));
+        if k % 1024 == 1023 {
+            progress(k + 1);
+        }
+    }
+    progress(n);
+    let scores = score(&timeline, capacity, step_s);
+    Ok(Run {
+        policy: policy.to_owned(),
+        timeline,
+        scores,
+    })
+}
+
+/// The oracle: perfect foresight of load and start-up delay (the cost floor).
+///
+/// # Errors
+/// [`crate::ErrorKind::InvalidInput`] for an unusable fleet.
+pub fn oracle(trace: &Trace, fleet: &Fleet) -> Result<Run> {
+    fleet.validate()?;
+    let capacity = fleet.capacity_per_replica;
+    let step_s = trace.step_s().max(1);
+    let lead_steps =
+        usize::try_from((i64::from(fleet.startup_s) + step_s - 1) / step_s).unwrap_or(0);
+    let needed: Vec<u32> = trace
+        .values()
+        .iter()
+        .map(|&l| needed(l, capacity))
+        .collect();
+    let ready: Vec<u32> = needed
+        .iter()
+        .map(|&n| n.clamp(fleet.min_replicas.max(1), fleet.max_replicas))
+        .collect();
+    // a replica needed within the next start-up delay is already starting, and billed
+    let provisioned: Vec<u32> = (0..ready.len())
+        .map(|k| {
+            let end = (k + lead_steps).min(ready.len() - 1);
+            ready[k..=end].iter().copied().max().unwrap_or(ready[k])
+        })
+        .collect();
+    let timeline = Timeline {
+        timestamps_s: trace.timestamps_s().to_vec(),
+        load: trace.values().to_vec(),
+        ready,
+        provisioned,
+        needed,
+    };
+    let scores = score(&timeline, capacity, trace.step_s());
+    Ok(Run {
+        policy: "oracle".to_owned(),
+        timeline,
+        scores,
+    })
+}
+
+/// Scores a timeline (formulas in the module documentation).
+#[must_use]
+pub fn score(timeline: &Timeline, capacity: f64, step_s: i64) -> Scores {
+    let t = timeline.load.len();
+    if t == 0 {
+        return Scores::default();
+    }
+    let tf = t as f64;
+    let step_h = step_s as f64 / 3600.0;
+    let hours = tf * step_h;
+    let mut s = Scores::default();
+    let mut total_load = 0.0;
+    for k in 0..t {
+        let supply = f64::from(timeline.ready[k]);
+        let demand = f64::from(timeline.needed[k]);
+        s.theta_under_pct += (demand - supply).max(0.0) / demand;
+        s.theta_over_pct += (supply - demand).max(0.0) / demand;
+        s.tau_under_pct += f64::from(u8::from(demand > supply));
+        s.tau_over_pct += f64::from(u8::from(supply > demand));
+        s.replica_hours += f64::from(timeline.provisioned[k]) * step_h;
+        let served = supply * capacity;
+        let load = timeline.load[k];
+        total_load += load;
+        if load > served {
+            s.minutes_overloaded += step_s as f64 / 60.0;
+            s.load_dropped += load - served;
+        }
+    }
+    for v in [
+        &mut s.theta_under_pct,
+        &mut s.theta_over_pct,
+        &mut s.tau_under_pct,
+        &mut s.tau_over_pct,
+    ] {
+        *v *= 100.0 / tf;
+    }
+    s.load_dropped_pct = if total_load > 0.0 {
+        100.0 * s.load_dropped / total_load
+    } else {
+        0.0
+    };
+    let sign = |a: u32, b: u32| i32::from(b > a) - i32::from(b < a);
+    let mut unstable = 0usize;
+    let mut supply_changes = 0usize;
+    let mut demand_changes = 0usize;
+    for k in 1..t {
+        let ds = sign(timeline.ready[k - 1], timeline.ready[k]);
+        let dd = sign(timeline.needed[k - 1], timeline.needed[k]);
+        unstable += usize::from(ds != dd);
+        supply_changes += usize::from(ds != 0);
+        demand_changes += usize::from(dd != 0);
+    }
+    if t > 1 {
+        s.instability_pct = 100.0 * unstable as f64 / (tf - 1.0);
+    }
+    s.jitter_per_hour = (supply_changes as f64 - demand_changes as f64) / hours;
+    let mut actions = 0usize;
+    let mut flips = 0usize;
+    let mut last_direction = 0;
+    for k in 1..t {
+        let d = sign(timeline.provisioned[k - 1], timeline.provisioned[k]);
+        if d != 0 {
+            actions += 1;
+            if last_direction != 0 && d != last_direction {
+                flips += 1;
+            }
+            last_direction = d;
+        }
+    }
+    s.actions_per_hour = actions as f64 / hours;
+    s.direction_changes_per_hour = flips as f64 / hours;
+    s
+}

@@ -1,0 +1,174 @@
+//! The backtest simulator: the oracle, settling, step response, hand-computed scores, and
+//! malformed traces.
+
+use proptest::prelude::*;
+use replicast::sim::{Fleet, Timeline, Trace, oracle, score, simulate};
+use replicast::{ErrorKind, Scaler, ScalerSpec};
+
+fn fleet(initial: u32) -> Fleet {
+    Fleet {
+        capacity_per_replica: 10.0,
+        startup_s: 120,
+        decision_interval_s: 0,
+        min_replicas: 1,
+        max_replicas: 100,
+        initial_replicas: initial,
+    }
+}
+
+fn hpa() -> Scaler {
+    Scaler::new(
+        ScalerSpec::from_yaml(
+            "min_replicas: 1\nmax_replicas: 100\nhpa: {metrics: [{type: resource, resource: cpu, target: {type: utilization, average_utilization: 70}}]}\n",
+        )
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+fn minutes(values: Vec<f64>) -> Trace {
+    Trace::new((0..values.len() as i64).map(|i| i * 60).collect(), values).unwrap()
+}
+
+proptest! {
+    #[test]
+    fn the_oracle_never_under_provisions_when_max_does_not_bind(
+        values in prop::collection::vec(0.0f64..900.0, 2..200),
+    ) {
+        let run = oracle(&minutes(values), &fleet(1)).unwrap();
+        prop_assert_eq!(run.scores.minutes_overloaded, 0.0);
+        prop_assert_eq!(run.scores.theta_under_pct, 0.0);
+        for (ready, provisioned) in run.timeline.ready.iter().zip(&run.timeline.provisioned) {
+            prop_assert!(provisioned >= ready);
+        }
+    }
+}
+
+#[test]
+fn constant_load_causes_no_scaling_after_warm_up() {
+    let run = simulate(
+        &minutes(vec![333.0; 240]),
+        &fleet(3),
+        &hpa(),
+        "hpa",
+        &mut |_| {},
+    )
+    .unwrap();
+    let after_warm_up = &run.timeline.provisioned[30..];
+    assert!(
+        after_warm_up.iter().all(|r| *r == after_warm_up[0]),
+        "{after_warm_up:?}"
+    );
+    // 333 / 10 per replica at a 70 % target: ceil(33.3 / 0.7) = 48 replicas, within tolerance
+    let utilization = 100.0 * 333.0 / (f64::from(after_warm_up[0]) * 10.0);
+    assert!((63.0..=77.0).contains(&utilization), "{utilization}");
+}
+
+#[test]
+fn a_step_in_load_is_followed_within_startup_plus_interval() {
+    let mut values = vec![100.0; 30];
+    values.extend(vec![300.0; 30]);
+    let run = simulate(&minutes(values), &fleet(15), &hpa(), "hpa", &mut |_| {}).unwrap();
+    // the step is at k = 30; the policy sees it at the decision of k = 31 (one interval), and the
+    // replicas it starts serve 120 s later, at k = 33
+    let served_from = (30..60)
+        .find(|&k| f64::from(run.timeline.ready[k]) * 10.0 >= 300.0)
+        .expect("capacity catches up");
+    assert!(served_from <= 33, "ready only from step {served_from}");
+    // 200 % of a 70 % target wants ceil(2.857 × 15) = 43; the legacy cap allows 2 × 15 first
+    assert_eq!(run.timeline.provisioned[31], 30);
+    assert_eq!(run.timeline.provisioned[32], 43);
+}
+
+#[test]
+fn scores_match_hand_computed_values() {
+    // 4 one-minute steps, capacity 10: needed 1, 2, 3, 1; ready 1, 1, 3, 2; provisioned 1, 3, 3, 2
+    let timeline = Timeline {
+        timestamps_s: vec![0, 60, 120, 180],
+        load: vec![10.0, 20.0, 25.0, 5.0],
+        ready: vec![1, 1, 3, 2],
+        provisioned: vec![1, 3, 3, 2],
+        needed: vec![1, 2, 3, 1],
+    };
+    let s = score(&timeline, 10.0, 60);
+    // θU = 100/4 × (1/2) = 12.5; θO = 100/4 × (1/1) = 25
+    assert!((s.theta_under_pct - 12.5).abs() < 1e-12);
+    assert!((s.theta_over_pct - 25.0).abs() < 1e-12);
+    assert!((s.tau_under_pct - 25.0).abs() < 1e-12);
+    assert!((s.tau_over_pct - 25.0).abs() < 1e-12);
+    // supply changes: 0, +, -  demand: +, +, -  → differ once in 3
+    assert!((s.instability_pct - 100.0 / 3.0).abs() < 1e-12);
+    // jitter: (2 supply changes − 3 demand changes) / (4 min = 1/15 h)
+    assert!((s.jitter_per_hour - (-15.0)).abs() < 1e-9);
+    // replica-hours: (1 + 3 + 3 + 2) / 60
+    assert!((s.replica_hours - 9.0 / 60.0).abs() < 1e-12);
+    // overloaded: step 1 only (20 > 10): 1 minute, 10 dropped of 60
+    assert_eq!(s.minutes_overloaded, 1.0);
+    assert_eq!(s.load_dropped, 10.0);
+    assert!((s.load_dropped_pct - 100.0 / 6.0).abs() < 1e-12);
+    // actions: up at 1, down at 3 → 2 actions, 1 direction change, per 1/15 h
+    assert!((s.actions_per_hour - 30.0).abs() < 1e-9);
+    assert!((s.direction_changes_per_hour - 15.0).abs() < 1e-9);
+}
+
+#[test]
+fn malformed_traces_give_clear_errors() {
+    let cases = [
+        ("", "trace CSV is empty"),
+        (
+            "time,load\n0,1\n",
+            "must start with the header timestamp,value",
+        ),
+        ("timestamp,value\n0,1\n", "at least 2 points, got 1"),
+        (
+            "timestamp,value\n60,1\n0,2\n",
+            "row 2 (0) is not after row 1 (60) (unsorted)",
+        ),
+        ("timestamp,value\n0,1\n0,2\n", "(duplicate timestamp)"),
+        (
+            "timestamp,value\n0,1\n60,2\n180,3\n",
+            "row 3 is 120 s after the previous one, expected 60 s",
+        ),
+        (
+            "timestamp,value\n0,1\n60,NaN\n",
+            "row 2 must be a finite number >= 0, got NaN",
+        ),
+        (
+            "timestamp,value\n0,1\n60,-4\n",
+            "row 2 must be a finite number >= 0, got -4",
+        ),
+        (
+            "timestamp,value\n0,1\n60\n",
+            "line 3: expected `timestamp,value`",
+        ),
+    ];
+    for (text, message) in cases {
+        let err = Trace::from_csv(text).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.message().contains(message), "{text:?}: {err}");
+    }
+}
+
+#[test]
+fn prometheus_query_range_json_loads_and_sums_series() {
+    let json = r#"{"status":"success","data":{"resultType":"matrix","result":[
+        {"metric":{"pod":"a"},"values":[[1700000000,"1.5"],[1700000060,"2"]]},
+        {"metric":{"pod":"b"},"values":[[1700000000,"0.5"],[1700000060,"1"]]}]}}"#;
+    let t = Trace::from_prometheus_json(json).unwrap();
+    assert_eq!(t.values(), &[2.0, 3.0]);
+    assert_eq!(t.step_s(), 60);
+    let err = Trace::from_prometheus_json(r#"{"status":"error"}"#).unwrap_err();
+    assert!(
+        err.message().contains("status must be \"success\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_fleet_is_rejected() {
+    let mut f = fleet(1);
+    f.capacity_per_replica = 0.0;
+    let err = oracle(&minutes(vec![1.0, 2.0]), &f).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().contains("capacity_per_replica"), "{err}");
+}
