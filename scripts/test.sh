@@ -11,6 +11,8 @@ echo "== cargo test (unit, integration, conformance, properties, doctests)"
 cargo test --workspace --locked
 echo "== benches, each run once (timings are not asserted)"
 cargo bench --locked -p replicast-benches -- --test
+echo "== the README's main job: backtest of the bundled trace"
+cargo run --quiet --locked -p replicast-cli -- backtest --plot "${TMPDIR:-/tmp}/replicast-backtest.png"
 echo "== CLI on the seed's examples"
 cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/hpa.yaml
 cargo run --quiet --locked -p replicast-cli -- recommend --spec testdata/seed/hpa.yaml \

@@ -3,7 +3,11 @@
 //! ```text
 //! replicast recommend --spec hpa.yaml --input observation.json [--state state.json] [--json]
 //! replicast validate --spec FILE [--json]
+//! replicast backtest [--trace FILE] [--spec FILE ...] [--capacity N|auto] [--startup 120s] [--json] [--plot out.png]
 //! ```
+
+mod backtest;
+mod plot;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,6 +40,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Replay a load trace (the bundled one by default) through policies and score them.
+    Backtest {
+        /// Trace: CSV `timestamp,value`, or a Prometheus `query_range` JSON response (`.json`).
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Policy spec files (repeatable); default: the seed's HPA and threshold policies.
+        #[arg(long = "spec")]
+        specs: Vec<PathBuf>,
+        /// Load one replica serves per trace step at 100 %, or `auto` (the peak needs 20 replicas at 70 %).
+        #[arg(long)]
+        capacity: Option<String>,
+        /// Time from a scale-up decision until the new replica serves.
+        #[arg(long, default_value = "120s")]
+        startup: String,
+        /// Time between decisions (default: max(15 s, the trace step)).
+        #[arg(long)]
+        interval: Option<String>,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write the chart here (PNG, or SVG for `.svg`); default `backtest.png` unless --json.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Do not write a chart.
+        #[arg(long, conflicts_with = "plot")]
+        no_plot: bool,
+    },
     /// Check a spec file and print it in replicast's own format.
     Validate {
         /// Spec file to check.
@@ -66,6 +97,31 @@ fn run(command: Command) -> Result<(), String> {
             state,
             json,
         } => recommend(&spec, &input, state.as_deref(), json),
+        Command::Backtest {
+            trace,
+            specs,
+            capacity,
+            startup,
+            interval,
+            json,
+            plot,
+            no_plot,
+        } => {
+            let plot = match (plot, no_plot || json) {
+                (Some(path), _) => Some(path),
+                (None, false) => Some(PathBuf::from("backtest.png")),
+                (None, true) => None,
+            };
+            backtest::run(&backtest::Options {
+                trace,
+                specs,
+                capacity,
+                startup,
+                interval,
+                json,
+                plot,
+            })
+        }
         Command::Validate { spec: path, json } => {
             let spec = load_spec(&path)?;
             // the seed's presets file holds several specs under repeated keys: show each
@@ -102,7 +158,7 @@ fn run(command: Command) -> Result<(), String> {
     }
 }
 
-fn read(path: &Path) -> Result<String, String> {
+pub(crate) fn read(path: &Path) -> Result<String, String> {
     if path == Path::new("-") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
@@ -112,7 +168,7 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-fn load_spec(path: &Path) -> Result<ScalerSpec, String> {
+pub(crate) fn load_spec(path: &Path) -> Result<ScalerSpec, String> {
     let text = read(path)?;
     let is_json = path.extension().is_some_and(|e| e == "json");
     let spec = if is_json {

@@ -98,3 +98,41 @@ fn errors_exit_non_zero_with_the_message() {
     assert!(err.contains("cannot read /nonexistent/obs.json"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn backtest_replays_the_bundled_trace_and_draws_the_chart() {
+    let dir = std::env::temp_dir().join(format!("replicast-cli-bt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let chart = dir.join("chart.png");
+    let (ok, out, err) = replicast(&["backtest", "--plot", chart.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("10080 steps of 60 s"), "{out}");
+    for policy in ["hpa", "threshold", "oracle"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(policy)),
+            "{policy} row missing:\n{out}"
+        );
+    }
+    let png = std::fs::read(&chart).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let (ok, out, err) = replicast(&["backtest", "--json"]);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let runs = report["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[2]["policy"], "oracle");
+    assert_eq!(runs[2]["scores"]["minutes_overloaded"], 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn backtest_rejects_a_malformed_trace() {
+    let dir = std::env::temp_dir().join(format!("replicast-cli-bt-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("t.csv");
+    std::fs::write(&trace, "timestamp,value\n0,1\n60,2\n60,3\n").unwrap();
+    let (ok, _, err) = replicast(&["backtest", "--trace", trace.to_str().unwrap(), "--no-plot"]);
+    assert!(!ok);
+    assert!(err.contains("duplicate timestamp"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

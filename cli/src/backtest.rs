@@ -1,0 +1,251 @@
+//! `replicast backtest`: replay a trace through policies, print the scores, draw the chart.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use replicast::sim::{Fleet, Run, Trace, oracle, simulate};
+use replicast::{Scaler, ScalerSpec};
+use serde::Serialize;
+
+use crate::{load_spec, read};
+
+/// The trace replayed when none is given: a week of NASA-HTTP requests per minute
+/// (`testdata/traces/README.md` has its origin).
+const BUNDLED_TRACE: &str = include_str!("../../testdata/traces/nasa_http_1995jul10-16_1min.csv");
+const BUNDLED_TRACE_NAME: &str = "nasa_http_1995jul10-16_1min (bundled)";
+
+/// The target utilization the default policies aim at and `--capacity auto` sizes for.
+const TARGET_UTILIZATION: f64 = 0.7;
+/// `--capacity auto`: the peak needs this many replicas at the target.
+const AUTO_PEAK_REPLICAS: u32 = 20;
+
+/// The default policies: the seed's HPA (CPU at 70 %, no behavior) and its threshold bands on
+/// CPU with the aggressive preset's cooldowns.
+const DEFAULT_POLICIES: [(&str, &str); 2] = [
+    (
+        "hpa",
+        "min_replicas: 1\nmax_replicas: 60\nhpa:\n  metrics:\n    - {type: resource, resource: cpu, target: {type: utilization, average_utilization: 70}}\n",
+    ),
+    (
+        "threshold",
+        "min_replicas: 1\nmax_replicas: 60\nthreshold:\n  rules: [{signal: cpu, scale_up_above: 70, scale_down_below: 30}]\ncooldown: {scale_up_s: 30, scale_down_s: 120}\n",
+    ),
+];
+
+/// What the command was asked.
+#[derive(Debug)]
+pub(crate) struct Options {
+    pub trace: Option<PathBuf>,
+    pub specs: Vec<PathBuf>,
+    pub capacity: Option<String>,
+    pub startup: String,
+    pub interval: Option<String>,
+    pub json: bool,
+    pub plot: Option<PathBuf>,
+}
+
+/// The JSON output.
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    trace: &'a str,
+    step_s: i64,
+    capacity_per_replica: f64,
+    fleet: &'a Fleet,
+    runs: Vec<Summary<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary<'a> {
+    policy: &'a str,
+    scores: &'a replicast::sim::Scores,
+}
+
+/// Seconds from `120s`, `2m`, `90`.
+pub(crate) fn parse_duration_s(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => {
+            return Err(format!(
+                "invalid duration {text:?}: expected e.g. 120s, 2m or 1h"
+            ));
+        }
+    };
+    number
+        .parse::<u32>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("invalid duration {text:?}: expected e.g. 120s, 2m or 1h"))
+}
+
+fn load_trace(path: Option<&Path>) -> Result<(Trace, String), String> {
+    let Some(path) = path else {
+        let trace = Trace::from_csv(BUNDLED_TRACE).map_err(|e| e.to_string())?;
+        return Ok((trace, BUNDLED_TRACE_NAME.to_owned()));
+    };
+    let text = read(path)?;
+    let trace = if path.extension().is_some_and(|e| e == "json") {
+        Trace::from_prometheus_json(&text)
+    } else {
+        Trace::from_csv(&text)
+    };
+    trace
+        .map(|t| (t, path.display().to_string()))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn policies(specs: &[PathBuf]) -> Result<Vec<(String, Scaler)>, String> {
+    if specs.is_empty() {
+        return DEFAULT_POLICIES
+            .iter()
+            .map(|(name, yaml)| {
+                let spec = ScalerSpec::from_yaml(yaml).map_err(|e| e.to_string())?;
+                Ok((
+                    (*name).to_owned(),
+                    Scaler::new(spec).map_err(|e| e.to_string())?,
+                ))
+            })
+            .collect();
+    }
+    specs
+        .iter()
+        .map(|path| {
+            let name = path.file_stem().map_or_else(
+                || path.display().to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            );
+            let scaler =
+                Scaler::new(load_spec(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok((name, scaler))
+        })
+        .collect()
+}
+
+/// Runs the command.
+pub(crate) fn run(options: &Options) -> Result<(), String> {
+    let (trace, trace_name) = load_trace(options.trace.as_deref())?;
+    let capacity = match options.capacity.as_deref() {
+        None | Some("auto") => Fleet::auto_capacity(&trace, AUTO_PEAK_REPLICAS, TARGET_UTILIZATION),
+        Some(n) => n
+            .parse::<f64>()
+            .ok()
+            .filter(|c| c.is_finite() && *c > 0.0)
+            .ok_or_else(|| format!("--capacity must be a number > 0 or auto, got {n:?}"))?,
+    };
+    let first = trace.values()[0];
+    let fleet = Fleet {
+        capacity_per_replica: capacity,
+        startup_s: parse_duration_s(&options.startup)?,
+        decision_interval_s: options
+            .interval
+            .as_deref()
+            .map(parse_duration_s)
+            .transpose()?
+            .unwrap_or(0),
+        min_replicas: 1,
+        max_replicas: 100_000,
+        initial_replicas: ((first / (capacity * TARGET_UTILIZATION)).ceil() as u32).max(1),
+    };
+    let policies = policies(&options.specs)?;
+    let bar = ProgressBar::new((trace.len() * policies.len()) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} steps")
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+    );
+    let mut runs: Vec<Run> = Vec::new();
+    for (i, (name, scaler)) in policies.iter().enumerate() {
+        bar.set_message(name.clone());
+        let offset = (i * trace.len()) as u64;
+        let run = simulate(&trace, &fleet, scaler, name, &mut |done| {
+            bar.set_position(offset + done as u64);
+        })
+        .map_err(|e| format!("policy {name}: {e}"))?;
+        runs.push(run);
+    }
+    bar.finish_and_clear();
+    runs.push(oracle(&trace, &fleet).map_err(|e| e.to_string())?);
+
+    if options.json {
+        let report = Report {
+            trace: &trace_name,
+            step_s: trace.step_s(),
+            capacity_per_replica: capacity,
+            fleet: &fleet,
+            runs: runs
+                .iter()
+                .map(|r| Summary {
+                    policy: &r.policy,
+                    scores: &r.scores,
+                })
+                .collect(),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_table(&trace, &trace_name, &fleet, &runs);
+    }
+    if let Some(path) = &options.plot {
+        crate::plot::draw(path, &trace_name, &fleet, &runs)?;
+        if !options.json {
+            println!("chart written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn print_table(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
+    let hours = trace.len() as f64 * trace.step_s() as f64 / 3600.0;
+    println!(
+        "trace {name}: {} steps of {} s ({hours:.1} h), peak {}",
+        trace.len(),
+        trace.step_s(),
+        trace.peak()
+    );
+    println!(
+        "fleet: capacity {:.3} per replica per step, start-up {} s, {} replicas at start",
+        fleet.capacity_per_replica, fleet.startup_s, fleet.initial_replicas
+    );
+    println!();
+    println!(
+        "{:<12} {:>10} {:>11} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9} {:>9} {:>8}",
+        "policy",
+        "replica-h",
+        "overload-m",
+        "dropped%",
+        "θU%",
+        "θO%",
+        "τU%",
+        "τO%",
+        "υ%",
+        "jitter/h",
+        "actions/h",
+        "flips/h"
+    );
+    for run in runs {
+        let s = &run.scores;
+        println!(
+            "{:<12} {:>10.1} {:>11.0} {:>9.3} {:>7.2} {:>7.1} {:>7.2} {:>7.1} {:>7.2} {:>9.2} {:>9.2} {:>8.2}",
+            run.policy,
+            s.replica_hours,
+            s.minutes_overloaded,
+            s.load_dropped_pct,
+            s.theta_under_pct,
+            s.theta_over_pct,
+            s.tau_under_pct,
+            s.tau_over_pct,
+            s.instability_pct,
+            s.jitter_per_hour,
+            s.actions_per_hour,
+            s.direction_changes_per_hour
+        );
+    }
+}
