@@ -127,31 +127,95 @@ fn policies(specs: &[PathBuf]) -> Result<Vec<(String, Scaler)>, String> {
         .collect()
 }
 
-/// Runs the command.
-pub(crate) fn run(options: &Options) -> Result<(), String> {
-    let (trace, trace_name) = load_trace(options.trace.as_deref())?;
-    let capacity = match options.capacity.as_deref() {
+fn capacity(trace: &Trace, capacity: Option<&str>) -> Result<f64, String> {
+    Ok(match capacity {
         None | Some("auto") => Fleet::auto_capacity(&trace, AUTO_PEAK_REPLICAS, TARGET_UTILIZATION),
         Some(n) => n
             .parse::<f64>()
             .ok()
             .filter(|c| c.is_finite() && *c > 0.0)
             .ok_or_else(|| format!("--capacity must be a number > 0 or auto, got {n:?}"))?,
-    };
+    })
+}
+
+fn fleet(
+    trace: &Trace,
+    capacity: f64,
+    startup_s: u32,
+    interval_s: u32,
+    max_replicas: u32,
+) -> Fleet {
     let first = trace.values()[0];
-    let fleet = Fleet {
+    Fleet {
         capacity_per_replica: capacity,
-        startup_s: parse_duration_s(&options.startup)?,
-        decision_interval_s: options
-            .interval
-            .as_deref()
-            .map(parse_duration_s)
-            .transpose()?
-            .unwrap_or(0),
+        startup_s,
+        decision_interval_s: interval_s,
         min_replicas: 1,
-        max_replicas: 100_000,
+        max_replicas,
         initial_replicas: ((first / (capacity * TARGET_UTILIZATION)).ceil() as u32).max(1),
-    };
+    }
+}
+
+/// `replicast tune`: prints the cheapest HPA spec that meets the SLO, as YAML.
+pub(crate) fn tune(
+    trace: Option<&Path>,
+    slo: f64,
+    capacity_arg: Option<&str>,
+    startup: &str,
+    max_replicas: u32,
+) -> Result<(), String> {
+    let (trace, trace_name) = load_trace(trace)?;
+    let capacity = capacity(&trace, capacity_arg)?;
+    let fleet = fleet(
+        &trace,
+        capacity,
+        parse_duration_s(startup)?,
+        0,
+        max_replicas,
+    );
+    let grid = replicast::sim::TuneGrid::default();
+    let total = grid.targets.len() * grid.tolerances.len() * grid.down_windows_s.len();
+    let bar = ProgressBar::new(total as u64);
+    let result = replicast::sim::tune(&trace, &fleet, slo, &grid, &mut |n| {
+        bar.set_position(n as u64)
+    })
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let yaml = serde_yaml_ng::to_string(&result.spec).map_err(|e| e.to_string())?;
+    let s = &result.scores;
+    println!(
+        "# replicast tune on {trace_name}: cheapest of {} HPA configurations ({} met the SLO)",
+        result.tried, result.feasible
+    );
+    println!(
+        "# SLO {slo} % of time not overloaded; capacity {capacity:.3} per replica per step, start-up {} s",
+        fleet.startup_s
+    );
+    println!(
+        "# on that history: {:.1} replica-hours, {:.0} minutes overloaded, {:.3} % of load dropped",
+        s.replica_hours, s.minutes_overloaded, s.load_dropped_pct
+    );
+    print!("{yaml}");
+    Ok(())
+}
+
+/// Runs the command.
+pub(crate) fn run(options: &Options) -> Result<(), String> {
+    let (trace, trace_name) = load_trace(options.trace.as_deref())?;
+    let capacity = capacity(&trace, options.capacity.as_deref())?;
+    let interval_s = options
+        .interval
+        .as_deref()
+        .map(parse_duration_s)
+        .transpose()?
+        .unwrap_or(0);
+    let fleet = fleet(
+        &trace,
+        capacity,
+        parse_duration_s(&options.startup)?,
+        interval_s,
+        100_000,
+    );
     let policies = policies(&options.specs)?;
     let bar = ProgressBar::new((trace.len() * policies.len()) as u64);
     bar.set_style(

@@ -67,6 +67,24 @@ enum Command {
         #[arg(long, conflicts_with = "plot")]
         no_plot: bool,
     },
+    /// Search HPA parameters for the cheapest policy meeting an overload SLO on a history; print it as a spec.
+    Tune {
+        /// Trace: CSV `timestamp,value`, or a Prometheus `query_range` JSON response (`.json`); default: the bundled one.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Percent of time not overloaded to guarantee (99.9 allows 0.1 % overloaded).
+        #[arg(long, default_value_t = 99.9)]
+        slo: f64,
+        /// Load one replica serves per trace step at 100 %, or `auto`.
+        #[arg(long)]
+        capacity: Option<String>,
+        /// Time from a scale-up decision until the new replica serves.
+        #[arg(long, default_value = "120s")]
+        startup: String,
+        /// Largest replica count a policy may use.
+        #[arg(long, default_value_t = 100)]
+        max_replicas: u32,
+    },
     /// Check a spec file and print it in replicast's own format.
     Validate {
         /// Spec file to check.
@@ -122,6 +140,19 @@ fn run(command: Command) -> Result<(), String> {
                 plot,
             })
         }
+        Command::Tune {
+            trace,
+            slo,
+            capacity,
+            startup,
+            max_replicas,
+        } => backtest::tune(
+            trace.as_deref(),
+            slo,
+            capacity.as_deref(),
+            &startup,
+            max_replicas,
+        ),
         Command::Validate { spec: path, json } => {
             let spec = load_spec(&path)?;
             // the seed's presets file holds several specs under repeated keys: show each

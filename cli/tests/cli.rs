@@ -136,3 +136,37 @@ fn backtest_rejects_a_malformed_trace() {
     assert!(err.contains("duplicate timestamp"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn tune_prints_a_spec_that_meets_the_slo() {
+    let (ok, out, err) = replicast(&["tune", "--slo", "99.5"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("# replicast tune on nasa_http_1995jul10-16_1min (bundled)"),
+        "{out}"
+    );
+    let minutes: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("# on that history: "))
+        .and_then(|l| l.split(", ").nth(1))
+        .and_then(|m| m.split_whitespace().next())
+        .and_then(|m| m.parse().ok())
+        .expect("overloaded minutes in the header");
+    assert!(
+        minutes <= 0.005 * 7.0 * 24.0 * 60.0,
+        "{minutes} minutes overloaded"
+    );
+    let yaml: String = out
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let spec = replicast::ScalerSpec::from_yaml(&yaml).expect("the printed spec loads");
+    assert!(spec.behavior.is_some());
+    let (ok, _, err) = replicast(&["tune", "--slo", "150"]);
+    assert!(!ok);
+    assert!(
+        err.contains("slo must be a percentage in (0, 100], got 150"),
+        "{err}"
+    );
+}

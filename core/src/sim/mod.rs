@@ -48,12 +48,14 @@
 //! ```
 
 mod trace;
+mod tune;
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
 pub use trace::Trace;
+pub use tune::{TuneGrid, TuneResult, tune};
 
 use crate::decision::DecisionInput;
 use crate::error::{Error, Result};

@@ -384,6 +384,14 @@ pub struct ControllerConfig {
     pub compatibility: Compatibility,
 }
 
+impl ControllerConfig {
+    /// Whether every field has its default (such a config is left out when a spec is written).
+    #[must_use]
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 impl Default for ControllerConfig {
     fn default() -> Self {
         Self {

@@ -80,7 +80,7 @@ pub struct ScalerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cooldown: Option<Cooldown>,
     /// Controller flags and the compatibility profile.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "ControllerConfig::is_default")]
     pub controller: ControllerConfig,
 }
 
