@@ -129,7 +129,7 @@ fn policies(specs: &[PathBuf]) -> Result<Vec<(String, Scaler)>, String> {
 
 fn capacity(trace: &Trace, capacity: Option<&str>) -> Result<f64, String> {
     Ok(match capacity {
-        None | Some("auto") => Fleet::auto_capacity(&trace, AUTO_PEAK_REPLICAS, TARGET_UTILIZATION),
+        None | Some("auto") => Fleet::auto_capacity(trace, AUTO_PEAK_REPLICAS, TARGET_UTILIZATION),
         Some(n) => n
             .parse::<f64>()
             .ok()
@@ -177,7 +177,7 @@ pub(crate) fn tune(
     let total = grid.targets.len() * grid.tolerances.len() * grid.down_windows_s.len();
     let bar = ProgressBar::new(total as u64);
     let result = replicast::sim::tune(&trace, &fleet, slo, &grid, &mut |n| {
-        bar.set_position(n as u64)
+        bar.set_position(n as u64);
     })
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
