@@ -41,6 +41,7 @@ pub(crate) struct Options {
     pub startup: String,
     pub interval: Option<String>,
     pub json: bool,
+    pub markdown: bool,
     pub plot: Option<PathBuf>,
 }
 
@@ -254,6 +255,8 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
             "{}",
             serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
         );
+    } else if options.markdown {
+        print_markdown(&trace, &trace_name, &fleet, &runs);
     } else {
         print_table(&trace, &trace_name, &fleet, &runs);
     }
@@ -298,6 +301,40 @@ fn print_table(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
         let s = &run.scores;
         println!(
             "{:<12} {:>10.1} {:>11.0} {:>9.3} {:>7.2} {:>7.1} {:>7.2} {:>7.1} {:>7.2} {:>9.2} {:>9.2} {:>8.2}",
+            run.policy,
+            s.replica_hours,
+            s.minutes_overloaded,
+            s.load_dropped_pct,
+            s.theta_under_pct,
+            s.theta_over_pct,
+            s.tau_under_pct,
+            s.tau_over_pct,
+            s.instability_pct,
+            s.jitter_per_hour,
+            s.actions_per_hour,
+            s.direction_changes_per_hour
+        );
+    }
+}
+
+fn print_markdown(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
+    let hours = trace.len() as f64 * trace.step_s() as f64 / 3600.0;
+    println!(
+        "{name}: {} steps of {} s ({hours:.1} h), peak {}; capacity {:.4} per replica per step, start-up {} s\n",
+        trace.len(),
+        trace.step_s(),
+        trace.peak(),
+        fleet.capacity_per_replica,
+        fleet.startup_s
+    );
+    println!(
+        "| policy | replica-h | overloaded min | dropped % | θU % | θO % | τU % | τO % | υ % | jitter/h | actions/h | flips/h |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for run in runs {
+        let s = &run.scores;
+        println!(
+            "| {} | {:.1} | {:.0} | {:.3} | {:.2} | {:.1} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} |",
             run.policy,
             s.replica_hours,
             s.minutes_overloaded,

@@ -58,8 +58,11 @@ enum Command {
         #[arg(long)]
         interval: Option<String>,
         /// Print the scores as JSON.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// Print the scores as a Markdown table.
+        #[arg(long)]
+        markdown: bool,
         /// Write the chart here (PNG, or SVG for `.svg`); default `backtest.png` unless --json.
         #[arg(long)]
         plot: Option<PathBuf>,
@@ -122,10 +125,11 @@ fn run(command: Command) -> Result<(), String> {
             startup,
             interval,
             json,
+            markdown,
             plot,
             no_plot,
         } => {
-            let plot = match (plot, no_plot || json) {
+            let plot = match (plot, no_plot || json || markdown) {
                 (Some(path), _) => Some(path),
                 (None, false) => Some(PathBuf::from("backtest.png")),
                 (None, true) => None,
@@ -137,6 +141,7 @@ fn run(command: Command) -> Result<(), String> {
                 startup,
                 interval,
                 json,
+                markdown,
                 plot,
             })
         }
