@@ -23,7 +23,8 @@ pub(crate) fn write_or_check() {
         "vectors": records,
     });
     let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/api/reconcile.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/api/reconcile.json");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
