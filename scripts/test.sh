@@ -7,8 +7,18 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test (unit, integration, conformance, properties, doctests)"
+echo "== cargo test (unit, integration, conformance, properties, doctests, C ABI, header drift)"
 cargo test --workspace --locked
+echo "== C header drift (cbindgen vs ffi/include/replicast.h)"
+cargo test --quiet --locked -p replicast-ffi --test header
+echo "== C library (release) and the C smoke test under valgrind"
+./scripts/build-ffi.sh
+./ffi/tests/c/run_c_smoke.sh
+echo "== Go binding: vet, tests with -race, cgocheck2 with forced GC, example controller"
+(cd ffi/go && go vet ./... && go test -race -count=1 ./...)
+(cd ffi/go && GOEXPERIMENT=cgocheck2 GOGC=1 go test -count=1 -short -tags replicastdebug ./...)
+(cd examples/go && go vet ./... && go test -count=1 ./... \
+    && go run . -spec spec.json -input observations.jsonl)
 echo "== benches, each run once (timings are not asserted)"
 cargo bench --locked -p replicast-benches -- --test
 echo "== the README's main job: backtest of the bundled trace"

@@ -3,6 +3,7 @@
 //! Each vector group is run by the function of the same name; the test prints how many passed
 //! per group and fails on any mismatch (or on a group it does not know).
 
+mod api;
 mod calculator;
 mod convert;
 mod normalize;
@@ -72,6 +73,7 @@ fn every_hpa_vector_passes() {
         total.1 += count;
     }
     println!("{:>22}: {}/{} passed", "all", total.0, total.1);
+    api::write_or_check();
     assert!(
         failures.is_empty(),
         "{} vector(s) failed:\n{}",

@@ -142,7 +142,7 @@ fn run(v: &Value, controller: &ControllerConfig, expected: &Value) -> Outcome {
 
     if spec.validate().is_ok() {
         let scaler = Scaler::new(spec).map_err(|e| e.to_string())?;
-        let mut state = ScalerState::with_hpa_history(start);
+        let mut state = ScalerState::with_hpa_history(start.clone());
         let via_scaler = scaler
             .decide(&mut state, &input)
             .map_err(|e| format!("Scaler::decide returned an error: {e}"))?;
@@ -153,6 +153,10 @@ fn run(v: &Value, controller: &ControllerConfig, expected: &Value) -> Outcome {
         }
         if state.hpa_history() != &hist {
             return Err("Scaler::decide and hpa::reconcile leave different histories".to_owned());
+        }
+        // exported once, under the vector's own profile
+        if scaler.spec().controller == convert::controller_config(v) {
+            export_api_vector(v, &scaler, &start, &input, &via_scaler, &state)?;
         }
     }
     Ok(())
@@ -199,5 +203,39 @@ fn check(expected: &Value, decision: &Decision) -> Outcome {
             decision.replicas, decision.rescale
         ));
     }
+    Ok(())
+}
+
+/// Records the vector in the public JSON forms (spec, state, input, decision, next state) for
+/// the bindings' conformance tests (`testdata/vectors/api/reconcile.json`, see `crate::api`).
+fn export_api_vector(
+    v: &Value,
+    scaler: &Scaler,
+    start: &HpaHistory,
+    input: &DecisionInput,
+    decision: &Decision,
+    after: &ScalerState,
+) -> Outcome {
+    let spec = serde_json::to_value(scaler.spec()).map_err(|e| e.to_string())?;
+    // Only specs whose JSON form loads back to the same spec are exported.
+    match ScalerSpec::from_json(&spec.to_string()) {
+        Ok(back) if &back == scaler.spec() => {}
+        _ => return Ok(()),
+    }
+    let state = ScalerState::with_hpa_history(start.clone()).to_json();
+    let record = serde_json::json!({
+        "name": v["name"],
+        "spec": spec,
+        "state": serde_json::from_str::<Value>(&state).map_err(|e| e.to_string())?,
+        "input": serde_json::to_value(input).map_err(|e| e.to_string())?,
+        "expected": {
+            "replicas": v["expected"]["replicas_after"],
+            "rescale": v["expected"]["rescaled"],
+            "conditions": v["expected"]["conditions"],
+        },
+        "decision": serde_json::to_value(decision).map_err(|e| e.to_string())?,
+        "state_after": serde_json::from_str::<Value>(&after.to_json()).map_err(|e| e.to_string())?,
+    });
+    crate::api::record(record);
     Ok(())
 }

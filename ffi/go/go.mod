@@ -1,0 +1,3 @@
+module github.com/replicast/replicast/ffi/go
+
+go 1.24

@@ -1,0 +1,249 @@
+package replicast
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// DecisionInput is everything observed for one workload at one instant (the Rust
+// `replicast::DecisionInput`; same JSON).
+type DecisionInput struct {
+	// NowMs is the decision instant in milliseconds; it must not go back in time between
+	// decisions on one State.
+	NowMs int64 `json:"now_ms"`
+	// CurrentReplicas is the target's desired replicas now (scale.spec.replicas).
+	CurrentReplicas uint32 `json:"current_replicas"`
+	// StatusReplicas is the replicas that exist (scale.status.replicas); nil means CurrentReplicas.
+	StatusReplicas *uint32 `json:"status_replicas,omitempty"`
+	// ReadyReplicas is the ready pods, for callers that do not pass Pods.
+	ReadyReplicas *uint32 `json:"ready_replicas,omitempty"`
+	// Pods is the per-pod state for Kubernetes-exact pod handling; nil means none given (an
+	// empty, non-nil slice means zero pods).
+	Pods []Pod `json:"pods"`
+	// Metrics has one input per HPA metric of the spec, in spec order.
+	Metrics []MetricInput `json:"metrics,omitempty"`
+	// Signals are named values for the threshold source ("cpu", "memory", ...).
+	Signals map[string]float64 `json:"signals,omitempty"`
+	// Healthy is the caller's health check; false blocks scale-down.
+	Healthy *bool `json:"healthy,omitempty"`
+}
+
+// Pod is a pod of the scale target as the HPA controller sees it.
+type Pod struct {
+	Name             string           `json:"name"`
+	Phase            string           `json:"phase"` // pending, running, succeeded, failed, unknown
+	Deleting         bool             `json:"deleting,omitempty"`
+	StartTimeMs      *int64           `json:"start_time_ms,omitempty"`
+	Ready            *ReadyCondition  `json:"ready,omitempty"`
+	Containers       []Container      `json:"containers,omitempty"`
+	InitContainers   []InitContainer  `json:"init_containers,omitempty"`
+	PodRequestsMilli map[string]int64 `json:"pod_requests_milli,omitempty"`
+}
+
+// ReadyCondition is a pod's Ready condition.
+type ReadyCondition struct {
+	Status           string `json:"status"` // true, false, unknown
+	LastTransitionMs int64  `json:"last_transition_ms"`
+}
+
+// Container is a regular container and its requests in milli-units by resource.
+type Container struct {
+	Name          string           `json:"name"`
+	RequestsMilli map[string]int64 `json:"requests_milli,omitempty"`
+}
+
+// InitContainer is an init container; a sidecar (RestartAlways) counts towards requests.
+type InitContainer struct {
+	Name          string           `json:"name"`
+	RequestsMilli map[string]int64 `json:"requests_milli,omitempty"`
+	RestartAlways bool             `json:"restart_always,omitempty"`
+}
+
+// PodResourceSample is one pod's resource usage sample.
+type PodResourceSample struct {
+	Pod         string           `json:"pod"`
+	TimestampMs int64            `json:"timestamp_ms"`
+	WindowMs    int64            `json:"window_ms"`
+	Containers  []ContainerUsage `json:"containers"`
+}
+
+// ContainerUsage is a container's usage in milli-units; nil when it did not report it.
+type ContainerUsage struct {
+	Name       string `json:"name"`
+	UsageMilli *int64 `json:"usage_milli"`
+}
+
+// PodMetricSample is one pod's value of a custom (Pods) metric.
+type PodMetricSample struct {
+	Pod         string `json:"pod"`
+	ValueMilli  int64  `json:"value_milli"`
+	TimestampMs int64  `json:"timestamp_ms"`
+	WindowMs    int64  `json:"window_ms,omitempty"`
+}
+
+// MetricKind says which form a [MetricInput] has.
+type MetricKind string
+
+// The forms of a metric input.
+const (
+	KindResource    MetricKind = "resource"
+	KindPods        MetricKind = "pods"
+	KindObject      MetricKind = "object"
+	KindExternal    MetricKind = "external"
+	KindAggregated  MetricKind = "aggregated"
+	KindUnavailable MetricKind = "unavailable"
+)
+
+// MetricInput is the observation for one HPA metric (a tagged union on Kind; build it with
+// [Aggregated], [Unavailable], [Object], [External], [ResourceSamples] or [PodSamples]).
+type MetricInput struct {
+	Kind MetricKind
+	// Value and ReadyReplicas: KindAggregated (percent utilisation, per-pod average or total).
+	Value         float64
+	ReadyReplicas uint32
+	// ValueMilli: KindObject. ValuesMilli: KindExternal.
+	ValueMilli  int64
+	ValuesMilli []int64
+	// Reason: KindUnavailable.
+	Reason string
+	// ResourceSamples: KindResource. PodSamples: KindPods.
+	ResourceSamples []PodResourceSample
+	PodSamples      []PodMetricSample
+}
+
+// Aggregated is an already aggregated metric value over readyReplicas pods.
+func Aggregated(value float64, readyReplicas uint32) MetricInput {
+	return MetricInput{Kind: KindAggregated, Value: value, ReadyReplicas: readyReplicas}
+}
+
+// Unavailable is a metric that could not be fetched (the decision holds instead of scaling down).
+func Unavailable(reason string) MetricInput {
+	return MetricInput{Kind: KindUnavailable, Reason: reason}
+}
+
+// Object is the value of an Object metric in milli-units.
+func Object(valueMilli int64) MetricInput {
+	return MetricInput{Kind: KindObject, ValueMilli: valueMilli}
+}
+
+// External is every series of an External metric in milli-units.
+func External(valuesMilli ...int64) MetricInput {
+	return MetricInput{Kind: KindExternal, ValuesMilli: valuesMilli}
+}
+
+// ResourceSamples is per-pod resource usage (Resource and ContainerResource metrics).
+func ResourceSamples(samples []PodResourceSample) MetricInput {
+	return MetricInput{Kind: KindResource, ResourceSamples: samples}
+}
+
+// PodSamples is per-pod custom metric values (Pods metrics).
+func PodSamples(samples []PodMetricSample) MetricInput {
+	return MetricInput{Kind: KindPods, PodSamples: samples}
+}
+
+// MarshalJSON writes the Rust serde form ({"kind": "aggregated", "value": ..., ...}).
+func (m MetricInput) MarshalJSON() ([]byte, error) {
+	switch m.Kind {
+	case KindAggregated:
+		return json.Marshal(struct {
+			Kind          MetricKind `json:"kind"`
+			Value         float64    `json:"value"`
+			ReadyReplicas uint32     `json:"ready_replicas"`
+		}{m.Kind, m.Value, m.ReadyReplicas})
+	case KindUnavailable:
+		return json.Marshal(struct {
+			Kind   MetricKind `json:"kind"`
+			Reason string     `json:"reason"`
+		}{m.Kind, m.Reason})
+	case KindObject:
+		return json.Marshal(struct {
+			Kind       MetricKind `json:"kind"`
+			ValueMilli int64      `json:"value_milli"`
+		}{m.Kind, m.ValueMilli})
+	case KindExternal:
+		return json.Marshal(struct {
+			Kind        MetricKind `json:"kind"`
+			ValuesMilli []int64    `json:"values_milli"`
+		}{m.Kind, nonNil(m.ValuesMilli)})
+	case KindResource:
+		return json.Marshal(struct {
+			Kind    MetricKind          `json:"kind"`
+			Samples []PodResourceSample `json:"samples"`
+		}{m.Kind, nonNil(m.ResourceSamples)})
+	case KindPods:
+		return json.Marshal(struct {
+			Kind    MetricKind        `json:"kind"`
+			Samples []PodMetricSample `json:"samples"`
+		}{m.Kind, nonNil(m.PodSamples)})
+	default:
+		return nil, fmt.Errorf("replicast: unknown metric input kind %q", m.Kind)
+	}
+}
+
+// UnmarshalJSON reads the Rust serde form.
+func (m *MetricInput) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		Kind          MetricKind      `json:"kind"`
+		Value         float64         `json:"value"`
+		ReadyReplicas uint32          `json:"ready_replicas"`
+		ValueMilli    int64           `json:"value_milli"`
+		ValuesMilli   []int64         `json:"values_milli"`
+		Reason        string          `json:"reason"`
+		Samples       json.RawMessage `json:"samples"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	*m = MetricInput{Kind: raw.Kind, Value: raw.Value, ReadyReplicas: raw.ReadyReplicas,
+		ValueMilli: raw.ValueMilli, ValuesMilli: raw.ValuesMilli, Reason: raw.Reason}
+	switch raw.Kind {
+	case KindResource:
+		return json.Unmarshal(raw.Samples, &m.ResourceSamples)
+	case KindPods:
+		return json.Unmarshal(raw.Samples, &m.PodSamples)
+	}
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// Decision is the outcome of one decision: the replicas to run and why (the Rust
+// `replicast::Decision`; same JSON).
+type Decision struct {
+	Replicas        uint32      `json:"replicas"`
+	CurrentReplicas uint32      `json:"current_replicas"`
+	Rescale         bool        `json:"rescale"`
+	Proposals       []Proposal  `json:"proposals"`
+	Steps           []Step      `json:"steps"`
+	Conditions      []Condition `json:"conditions"`
+	Errors          []string    `json:"errors"`
+}
+
+// Proposal is one source's proposal; Replicas is nil when the source failed.
+type Proposal struct {
+	Source   string  `json:"source"` // hpa, threshold
+	Name     string  `json:"name"`
+	Replicas *uint32 `json:"replicas"`
+	Reason   string  `json:"reason"`
+}
+
+// Step is a pipeline stage that changed the value.
+type Step struct {
+	Stage  string `json:"stage"` // bounds, combine, metric_failure, stabilization, rate_limit, min_max, cooldown, scale_from_zero
+	From   uint32 `json:"from"`
+	To     uint32 `json:"to"`
+	Reason string `json:"reason"`
+}
+
+// Condition is a Kubernetes HPA status condition.
+type Condition struct {
+	Type    string `json:"type"` // AbleToScale, ScalingActive, ScalingLimited, ScaledToZero
+	Status  bool   `json:"status"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
