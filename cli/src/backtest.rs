@@ -350,3 +350,58 @@ fn print_markdown(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
         );
     }
 }
+
+/// `replicast forecast-eval`: the rolling-origin scores of the automatic model, with timings.
+pub(crate) fn forecast_eval(trace: Option<&Path>, json: bool) -> Result<(), String> {
+    use replicast::forecast::{Fit, ModelSpec, Predict, evaluate};
+    let (trace, name) = load_trace(trace)?;
+    let model = ModelSpec::Auto {
+        period: None,
+        horizon: None,
+    };
+    let started = std::time::Instant::now();
+    let evaluation = evaluate(trace.values(), trace.step_s(), &model).map_err(|e| e.to_string())?;
+    let total_s = started.elapsed().as_secs_f64();
+    // the cost of one refit (four days of history) and of one update, measured apart
+    let n = trace.len();
+    let window = usize::try_from(4 * 86_400 / trace.step_s().max(1))
+        .unwrap_or(n)
+        .min(n * 3 / 4);
+    let history = &trace.values()[n * 3 / 4 - window..n * 3 / 4];
+    let started = std::time::Instant::now();
+    let mut fitted = model.fit(history).map_err(|e| e.to_string())?;
+    let refit_ms = started.elapsed().as_secs_f64() * 1e3;
+    let tail = &trace.values()[n * 3 / 4..];
+    let started = std::time::Instant::now();
+    for &y in tail {
+        fitted.update(y).map_err(|e| e.to_string())?;
+    }
+    let update_us = started.elapsed().as_secs_f64() * 1e6 / tail.len().max(1) as f64;
+    if json {
+        let doc = serde_json::json!({
+            "trace": name, "step_s": trace.step_s(), "model": "auto",
+            "evaluation": evaluation, "refit_ms": refit_ms, "update_us": update_us, "total_s": total_s,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
+    println!(
+        "{name}: {} origins, seasonal-naive period {} samples, {} updates and {} refits in {total_s:.2} s",
+        evaluation.origins, evaluation.baseline_period, evaluation.updates, evaluation.refits
+    );
+    println!("refit on 4 days: {refit_ms:.2} ms; one update: {update_us:.3} µs");
+    println!(
+        "{:<8} {:>8} {:>8} {:>8} {:>8}",
+        "horizon", "relMAE", "MASE", "sMAPE", "cov90"
+    );
+    for h in &evaluation.horizons {
+        println!(
+            "{:<8} {:>8.3} {:>8.3} {:>8.2} {:>8.3}",
+            h.label, h.rel_mae, h.mase, h.smape, h.coverage90
+        );
+    }
+    Ok(())
+}

@@ -88,6 +88,15 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         max_replicas: u32,
     },
+    /// Rolling-origin accuracy of replicast's automatic forecaster on a trace, against seasonal naive.
+    ForecastEval {
+        /// Trace: CSV `timestamp,value`, or a Prometheus `query_range` JSON response (`.json`).
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a spec file and print it in replicast's own format.
     Validate {
         /// Spec file to check.
@@ -158,6 +167,7 @@ fn run(command: Command) -> Result<(), String> {
             &startup,
             max_replicas,
         ),
+        Command::ForecastEval { trace, json } => backtest::forecast_eval(trace.as_deref(), json),
         Command::Validate { spec: path, json } => {
             let spec = load_spec(&path)?;
             // the seed's presets file holds several specs under repeated keys: show each

@@ -7,6 +7,7 @@
 
 mod decision;
 pub mod error;
+pub mod forecast;
 pub mod hpa;
 mod scaler;
 pub mod sim;
