@@ -20,7 +20,8 @@ const TARGET_UTILIZATION: f64 = 0.7;
 const AUTO_PEAK_REPLICAS: u32 = 20;
 
 /// The default policies: the seed's HPA (CPU at 70 %, no behavior) and its threshold bands on
-/// CPU with the aggressive preset's cooldowns.
+/// CPU with the aggressive preset's cooldowns; the predictive policy (that HPA plus the load
+/// forecast) is built from the fleet in [`predictive_policy`].
 const DEFAULT_POLICIES: [(&str, &str); 2] = [
     (
         "hpa",
@@ -101,9 +102,37 @@ fn load_trace(path: Option<&Path>) -> Result<(Trace, String), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn policies(specs: &[PathBuf]) -> Result<Vec<(String, Scaler)>, String> {
+/// The predictive policy: the default HPA policy plus the predictive source, sized for `fleet`
+/// and sampling once per trace step.
+fn predictive_policy(fleet: &Fleet, step_s: i64) -> Result<Scaler, String> {
+    let mut spec = ScalerSpec::from_yaml(DEFAULT_POLICIES[0].1).map_err(|e| e.to_string())?;
+    let step = u32::try_from(step_s).map_err(|_| format!("trace step {step_s} s is too long"))?;
+    spec.predictive = Some(replicast::spec::PredictiveSpec {
+        capacity_per_replica: fleet.capacity_per_replica,
+        target_utilization: TARGET_UTILIZATION,
+        startup_s: fleet.startup_s,
+        decision_interval_s: if fleet.decision_interval_s == 0 {
+            step.max(15)
+        } else {
+            fleet.decision_interval_s
+        },
+        sample_interval_s: step,
+        quantile: 0.9,
+        mode: replicast::spec::PredictiveMode::ForecastAndScale,
+        warmup_samples: 60,
+        history_s: 4 * 86_400,
+        max_buffer_replicas: 0,
+    });
+    Scaler::new(spec).map_err(|e| e.to_string())
+}
+
+fn policies(
+    specs: &[PathBuf],
+    fleet: &Fleet,
+    step_s: i64,
+) -> Result<Vec<(String, Scaler)>, String> {
     if specs.is_empty() {
-        return DEFAULT_POLICIES
+        let mut policies: Vec<(String, Scaler)> = DEFAULT_POLICIES
             .iter()
             .map(|(name, yaml)| {
                 let spec = ScalerSpec::from_yaml(yaml).map_err(|e| e.to_string())?;
@@ -112,7 +141,9 @@ fn policies(specs: &[PathBuf]) -> Result<Vec<(String, Scaler)>, String> {
                     Scaler::new(spec).map_err(|e| e.to_string())?,
                 ))
             })
-            .collect();
+            .collect::<Result<_, String>>()?;
+        policies.push(("predictive".to_owned(), predictive_policy(fleet, step_s)?));
+        return Ok(policies);
     }
     specs
         .iter()
@@ -217,7 +248,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         interval_s,
         100_000,
     );
-    let policies = policies(&options.specs)?;
+    let policies = policies(&options.specs, &fleet, trace.step_s())?;
     let bar = ProgressBar::new((trace.len() * policies.len()) as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} steps")

@@ -107,7 +107,7 @@ fn backtest_replays_the_bundled_trace_and_draws_the_chart() {
     let (ok, out, err) = replicast(&["backtest", "--plot", chart.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(out.contains("10080 steps of 60 s"), "{out}");
-    for policy in ["hpa", "threshold", "oracle"] {
+    for policy in ["hpa", "threshold", "predictive", "oracle"] {
         assert!(
             out.lines().any(|l| l.starts_with(policy)),
             "{policy} row missing:\n{out}"
@@ -119,9 +119,17 @@ fn backtest_replays_the_bundled_trace_and_draws_the_chart() {
     assert!(ok, "{err}");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     let runs = report["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 3);
-    assert_eq!(runs[2]["policy"], "oracle");
-    assert_eq!(runs[2]["scores"]["minutes_overloaded"], 0.0);
+    let names: Vec<&str> = runs.iter().map(|r| r["policy"].as_str().unwrap()).collect();
+    assert_eq!(names, ["hpa", "threshold", "predictive", "oracle"]);
+    assert_eq!(runs[3]["scores"]["minutes_overloaded"], 0.0);
+    // the forecast keeps the flash crowd from overloading the fleet as often as HPA does
+    let overloaded = |i: usize| runs[i]["scores"]["minutes_overloaded"].as_f64().unwrap();
+    assert!(
+        overloaded(2) < overloaded(0),
+        "predictive {} vs hpa {}",
+        overloaded(2),
+        overloaded(0)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -18,6 +18,7 @@ use crate::time::Timestamp;
 /// | `ready_replicas` | running and ready pods, when `pods` is not given (used by Object/External `value` targets) |
 /// | `pods` | per-pod state, for Kubernetes-exact pod handling; optional when every metric input is aggregated |
 /// | `metrics` | one [`MetricInput`] per `hpa.metrics` entry, in the same order |
+/// | `load` | the load of the last sample interval, for the predictive source |
 /// | `signals` | named values for the threshold source (`cpu`, `memory`, `inference_queue_depth`, ...) |
 /// | `healthy` | the caller's health check; `Some(false)` blocks scale-down |
 ///
@@ -48,6 +49,9 @@ pub struct DecisionInput {
     /// One input per HPA metric, in spec order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<MetricInput>,
+    /// Load of the last sample interval, for the predictive source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<f64>,
     /// Named signals for the threshold source.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub signals: BTreeMap<String, f64>,
@@ -64,6 +68,8 @@ pub enum SourceKind {
     Hpa,
     /// The threshold bands.
     Threshold,
+    /// The load forecast.
+    Predictive,
 }
 
 /// One source's proposal (one per HPA metric, one for the threshold source).

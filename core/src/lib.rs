@@ -9,6 +9,7 @@ mod decision;
 pub mod error;
 pub mod forecast;
 pub mod hpa;
+mod predictive;
 mod scaler;
 pub mod sim;
 pub mod spec;

@@ -15,6 +15,7 @@ use crate::hpa::{
     self, Condition, ConditionReason, ConditionType, HpaHistory, MetricContext, MetricInput,
     MetricSpec, Tolerances, set_condition,
 };
+use crate::predictive::{self, PredictiveState};
 use crate::spec::{Behavior, ScaleFromZero, ScalerSpec};
 use crate::threshold;
 use crate::time::{Timestamp, secs_to_ms};
@@ -33,7 +34,7 @@ pub const STATE_VERSION: u32 = 1;
 /// let json = state.to_json();
 /// assert_eq!(ScalerState::from_json(&json).unwrap(), state);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScalerState {
     version: u32,
@@ -43,6 +44,8 @@ pub struct ScalerState {
     last_rescale_ms: Option<Timestamp>,
     #[serde(default)]
     hpa: HpaHistory,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    predictive: Option<PredictiveState>,
 }
 
 impl Default for ScalerState {
@@ -52,6 +55,7 @@ impl Default for ScalerState {
             last_decision_ms: None,
             last_rescale_ms: None,
             hpa: HpaHistory::default(),
+            predictive: None,
         }
     }
 }
@@ -188,11 +192,9 @@ impl Scaler {
     /// values, a timestamp before the previous decision's, the wrong number of metric inputs);
     /// `state` is then left untouched.
     pub fn decide(&self, state: &mut ScalerState, input: &DecisionInput) -> Result<Decision> {
+        // everything that can fail is checked first, so the state is only changed on success
         self.check_input(state, input)?;
-        let mut next = state.clone();
-        let decision = self.run(&mut next, input)?;
-        *state = next;
-        Ok(decision)
+        Ok(self.run(state, input))
     }
 
     /// Decides for many workloads: `states[i]` with `inputs[i]`. Each result is independent;
@@ -258,6 +260,23 @@ impl Scaler {
         for (i, metric) in input.metrics.iter().enumerate() {
             check_metric_input(metric).map_err(|e| e.context(format!("metrics[{i}]")))?;
         }
+        for (name, value) in &input.signals {
+            if !(value.is_finite() && *value >= 0.0) {
+                return Err(Error::invalid_input(format!(
+                    "signal {name} must be a finite number >= 0, got {value}"
+                )));
+            }
+        }
+        predictive::check_input(input.load)?;
+        if self.spec.predictive.is_some()
+            && input.load.is_none()
+            && self.spec.hpa.is_none()
+            && self.spec.threshold.is_none()
+        {
+            return Err(Error::invalid_input(
+                "load must be given: the predictive source is the only source",
+            ));
+        }
         Ok(())
     }
 
@@ -290,7 +309,7 @@ impl Scaler {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn run(&self, state: &mut ScalerState, input: &DecisionInput) -> Result<Decision> {
+    fn run(&self, state: &mut ScalerState, input: &DecisionInput) -> Decision {
         let now = input.now_ms;
         let current = input.current_replicas as i32;
         let min = self.spec.min_replicas as i32;
@@ -319,6 +338,17 @@ impl Scaler {
             }]);
         }
 
+        if let (Some(spec), Some(load)) = (&self.spec.predictive, input.load) {
+            predictive::record(
+                spec,
+                state
+                    .predictive
+                    .get_or_insert_with(PredictiveState::default),
+                now,
+                load,
+            );
+        }
+
         let desired: i32;
         if current == 0 && !self.scale_from_zero_allowed(&state.hpa) {
             set_condition(
@@ -331,7 +361,7 @@ impl Scaler {
                 ),
             );
             state.last_decision_ms = Some(now);
-            return Ok(decision);
+            return decision;
         } else if current > max || current < min {
             desired = if current > max { max } else { min };
             decision.steps.push(Step {
@@ -345,9 +375,9 @@ impl Scaler {
                 },
             });
         } else {
-            let Some(combined) = self.combine(state, input, &mut decision)? else {
+            let Some(combined) = self.combine(state, input, &mut decision) else {
                 state.last_decision_ms = Some(now);
-                return Ok(decision);
+                return decision;
             };
             let mut value = combined.max(0);
             value = self.normalize(state, input, value, &mut decision);
@@ -413,7 +443,7 @@ impl Scaler {
             state.last_rescale_ms = Some(now);
         }
         state.last_decision_ms = Some(now);
-        Ok(decision)
+        decision
     }
 
     fn track_scaled_to_zero(
@@ -454,7 +484,7 @@ impl Scaler {
         state: &ScalerState,
         input: &DecisionInput,
         decision: &mut Decision,
-    ) -> Result<Option<i32>> {
+    ) -> Option<i32> {
         let current = input.current_replicas as i32;
         let mut combined: Option<i32> = None;
         let mut first_failure: Option<(ConditionReason, String)> = None;
@@ -500,22 +530,50 @@ impl Scaler {
             }
         }
         if let Some(spec) = &self.spec.threshold {
-            let p = threshold::threshold_proposal(
+            // the signals were checked in `check_input`, so this proposal cannot fail
+            if let Ok(p) = threshold::threshold_proposal(
                 spec,
                 input.current_replicas,
                 &input.signals,
                 input.healthy,
-            )?;
-            let replicas = i32::try_from(p.replicas).unwrap_or(i32::MAX);
-            combined = Some(combined.map_or(replicas, |c| c.max(replicas)));
+            ) {
+                let replicas = i32::try_from(p.replicas).unwrap_or(i32::MAX);
+                combined = Some(combined.map_or(replicas, |c| c.max(replicas)));
+                decision.proposals.push(Proposal {
+                    source: SourceKind::Threshold,
+                    name: "threshold bands".to_owned(),
+                    replicas: Some(p.replicas),
+                    reason: p.reason,
+                });
+            }
+        }
+        if let Some(spec) = &self.spec.predictive {
+            let p = match &state.predictive {
+                Some(predictive_state) => {
+                    predictive::propose(spec, predictive_state, self.spec.max_replicas)
+                }
+                None => {
+                    predictive::propose(spec, &PredictiveState::default(), self.spec.max_replicas)
+                }
+            };
+            if p.acts
+                && let Some(r) = p.replicas
+            {
+                let replicas = i32::try_from(r).unwrap_or(i32::MAX);
+                combined = Some(combined.map_or(replicas, |c| c.max(replicas)));
+            }
             decision.proposals.push(Proposal {
-                source: SourceKind::Threshold,
-                name: "threshold bands".to_owned(),
-                replicas: Some(p.replicas),
+                source: SourceKind::Predictive,
+                name: if p.acts {
+                    "load forecast"
+                } else {
+                    "load forecast (forecast only)"
+                }
+                .to_owned(),
+                replicas: p.replicas,
                 reason: p.reason,
             });
         }
-        let _ = state;
         if let Some((reason, message)) = first_failure {
             let value = combined.unwrap_or(0);
             if combined.is_none() || value < current {
@@ -531,7 +589,7 @@ impl Scaler {
                         reason: "a metric failed: holding instead of scaling down".to_owned(),
                     });
                 }
-                return Ok(None);
+                return None;
             }
         }
         set_condition(
@@ -543,7 +601,9 @@ impl Scaler {
                 "the scaler was able to compute a replica count",
             ),
         );
-        let value = combined.unwrap_or(0);
+        // HPA metrics that all failed were handled above; a source-less moment (predictive
+        // warming up, no other source) holds
+        let value = combined.unwrap_or(current);
         if value != current {
             decision.steps.push(Step {
                 stage: Stage::Combine,
@@ -552,7 +612,7 @@ impl Scaler {
                 reason: "largest proposal".to_owned(),
             });
         }
-        Ok(Some(value))
+        Some(value)
     }
 
     /// Stabilization, rate limits and bounds.

@@ -17,7 +17,8 @@
 //!   not capped at 100 %). Each HPA metric receives it as an aggregated input: the utilization for
 //!   `Utilization` targets, the load per ready replica for `AverageValue`, the total load for
 //!   `Value`. The threshold source receives the signals `cpu` and `utilization` (the same
-//!   percentage) and `load`; rules on other signals see them missing and never scale down.
+//!   percentage) and `load`; rules on other signals see them missing and never scale down. The
+//!   predictive source receives the previous step's load as its sample.
 //! - **Oracle.** Knows the future load and the start-up delay: it runs exactly
 //!   `needed = clamp(ceil(load / capacity), min, max)` ready replicas in every step (at least one)
 //!   and starts each one `startup_s` ahead, paying for the start-up. It is the cost floor.
@@ -243,6 +244,7 @@ fn observation(
         ready_replicas: Some(ready),
         pods: None,
         metrics,
+        load: Some(load),
         signals: [
             ("cpu".to_owned(), utilization),
             ("utilization".to_owned(), utilization),

@@ -67,6 +67,7 @@ pub(super) fn scaler_spec_from_manifest(value: &Value) -> Result<ScalerSpec> {
         max_replicas,
         hpa: Some(HpaSource { metrics }),
         threshold: None,
+        predictive: None,
         behavior,
         cooldown: None,
         controller: ControllerConfig::default(),

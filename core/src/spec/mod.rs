@@ -32,6 +32,7 @@ mod threshold;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::predictive::{PredictiveMode, PredictiveSpec};
 pub use hpa::{
     Behavior, Compatibility, ControllerConfig, MetricSpec, MetricTarget, MissingContainerMetric,
     MissingFallback, PolicyType, ScaleFromZero, ScalingPolicy, ScalingRules, SelectPolicy,
@@ -51,6 +52,7 @@ use crate::error::{Error, Result};
 /// | `max_replicas` | required | 1 ..= 2³¹−1 | upper bound |
 /// | `hpa` | none | | Kubernetes HPA metrics source |
 /// | `threshold` | none | | the seed's threshold bands source |
+/// | `predictive` | none | | forecast-driven source ([`PredictiveSpec`]) |
 /// | `behavior` | none | | Kubernetes behavior: stabilization windows and rate-limit policies |
 /// | `cooldown` | none | s | minimum time after a scale-up / scale-down before the next one |
 /// | `controller` | production defaults | | kube-controller-manager flags and compatibility profile |
@@ -73,6 +75,9 @@ pub struct ScalerSpec {
     /// The threshold-band source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<ThresholdSpec>,
+    /// The predictive source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictive: Option<PredictiveSpec>,
     /// Kubernetes-style stabilization and rate limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behavior: Option<Behavior>,
@@ -200,10 +205,13 @@ impl ScalerSpec {
                 self.max_replicas, self.min_replicas
             )));
         }
-        if self.hpa.is_none() && self.threshold.is_none() {
+        if self.hpa.is_none() && self.threshold.is_none() && self.predictive.is_none() {
             return Err(Error::invalid_config(
-                "spec enables no source: set at least one of hpa, threshold",
+                "spec enables no source: set at least one of hpa, threshold, predictive",
             ));
+        }
+        if let Some(predictive) = &self.predictive {
+            predictive.validate()?;
         }
         if let Some(hpa) = &self.hpa {
             validate_metrics(&hpa.metrics)?;

@@ -475,6 +475,7 @@ fn spec_from_entries(entries: &[Entry]) -> Result<ScalerSpec> {
         min_replicas,
         max_replicas,
         hpa: None,
+        predictive: None,
         threshold: Some(ThresholdSpec {
             rules,
             ..ThresholdSpec::default()

@@ -114,6 +114,7 @@ fn run(v: &Value, controller: &ControllerConfig, expected: &Value) -> Outcome {
         max_replicas: hpa_in["max_replicas"].as_u64().unwrap() as u32,
         hpa: Some(HpaSource { metrics }),
         threshold: None,
+        predictive: None,
         behavior,
         cooldown: None,
         controller,
