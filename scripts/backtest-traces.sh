@@ -24,4 +24,32 @@ out=docs/backtest.md
     echo
   done
 } > "$out"
+# the summary the goal is judged on: predictive against HPA, per trace and the medians
+python3 - "$out" <<'PY'
+import statistics, sys
+path = sys.argv[1]
+text = open(path).read()
+rows = []
+for section in text.split("\n## ")[1:]:
+    name = section.split("\n")[0]
+    runs = {}
+    for line in section.split("\n"):
+        if line.startswith("| ") and not line.startswith("| policy"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            runs[cells[0]] = (float(cells[1]), float(cells[2]))
+    hpa, pred = runs["hpa"], runs["predictive"]
+    ratio = pred[1] / hpa[1] if hpa[1] > 0 else (0.0 if pred[1] == 0 else float("inf"))
+    rows.append((name, hpa[1], pred[1], ratio, pred[0] / hpa[0]))
+out = ["", "## Summary: predictive against HPA", "",
+       "| trace | HPA overloaded min | predictive overloaded min | ratio | replica-hours ratio |",
+       "|---|---|---|---|---|"]
+for name, h, p, r, c in rows:
+    out.append(f"| {name} | {h:.0f} | {p:.0f} | {r:.2f} | {c:.3f} |")
+out += ["",
+        f"Median overloaded-time ratio: {statistics.median(r for *_, r, _ in rows):.2f} (goal <= 0.25); "
+        f"median replica-hours ratio: {statistics.median(c for *_, c in rows):.3f} (goal <= 1.05); "
+        f"traces where predictive is overloaded longer than HPA: {sum(p > h for _, h, p, _, _ in rows)} (goal 0).",
+        ""]
+open(path, "a").write("\n".join(out))
+PY
 echo "wrote $out"
