@@ -228,7 +228,8 @@ pub(crate) fn record(
         }
         state.samples_since_fit = state.samples_since_fit.saturating_add(1);
     }
-    if state.history.len() > cap {
+    // trimmed in batches (up to a quarter over), so that a full history is not shifted on every sample
+    if state.history.len() > cap + cap / 4 {
         let excess = state.history.len() - cap;
         state.history.drain(..excess);
     }
@@ -239,7 +240,8 @@ pub(crate) fn record(
             period: None,
             horizon: Some(spec.lead_steps()),
         };
-        if let Ok(fitted) = model.fit(&state.history) {
+        let recent = &state.history[state.history.len().saturating_sub(cap)..];
+        if let Ok(fitted) = model.fit(recent) {
             state.model = Some(fitted);
             state.samples_since_fit = 0;
         }

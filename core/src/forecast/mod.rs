@@ -259,8 +259,9 @@ impl FittedAuto {
             .map_or("naive", Candidate::name)
     }
 
-    /// Scores a candidate's forecasts `horizon` steps ahead against `y` as it arrives.
-    fn replay_loss(mut c: Candidate, y: &[f64], horizon: usize) -> f64 {
+    /// Scores a candidate's forecasts `horizon` steps ahead against `y` as it arrives, and
+    /// returns the candidate having absorbed `y`.
+    fn replay_loss(mut c: Candidate, y: &[f64], horizon: usize) -> (f64, Candidate) {
         let mut pending: VecDeque<f64> = VecDeque::with_capacity(horizon + 1);
         let (mut total, mut count) = (0.0, 0usize);
         for &v in y {
@@ -273,11 +274,12 @@ impl FittedAuto {
             }
             c.update(v);
         }
-        if count == 0 {
+        let loss = if count == 0 {
             f64::MAX
         } else {
             total / count as f64
-        }
+        };
+        (loss, c)
     }
 
     fn fit(y: &[f64], period: Option<usize>, horizon: usize) -> Result<Self> {
@@ -290,11 +292,12 @@ impl FittedAuto {
         let mut losses = Vec::new();
         let kinds: &[usize] = if period > 1 { &[0, 1, 2, 3] } else { &[1, 3] };
         for &kind in kinds {
-            let Some(full) = Candidate::fit(kind, y, period) else {
+            // fitted on the first four fifths, scored on the rest while absorbing it: the
+            // result is a model of the whole history at the cost of one fit
+            let Some(trained) = Candidate::fit(kind, train, period) else {
                 continue;
             };
-            let loss = Candidate::fit(kind, train, period)
-                .map_or(f64::MAX, |c| Self::replay_loss(c, test, horizon));
+            let (loss, full) = Self::replay_loss(trained, test, horizon);
             candidates.push(full);
             losses.push(loss);
         }
