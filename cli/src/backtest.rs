@@ -300,6 +300,37 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// The score columns, headed and formatted once for both the text and the Markdown tables.
+const COLUMNS: [&str; 11] = [
+    "replica-h",
+    "overload-m",
+    "dropped%",
+    "θU%",
+    "θO%",
+    "τU%",
+    "τO%",
+    "υ%",
+    "jitter/h",
+    "actions/h",
+    "flips/h",
+];
+
+fn score_cells(s: &replicast::sim::Scores) -> [String; 11] {
+    [
+        format!("{:.1}", s.replica_hours),
+        format!("{:.0}", s.minutes_overloaded),
+        format!("{:.3}", s.load_dropped_pct),
+        format!("{:.2}", s.theta_under_pct),
+        format!("{:.1}", s.theta_over_pct),
+        format!("{:.2}", s.tau_under_pct),
+        format!("{:.1}", s.tau_over_pct),
+        format!("{:.2}", s.instability_pct),
+        format!("{:.2}", s.jitter_per_hour),
+        format!("{:.2}", s.actions_per_hour),
+        format!("{:.2}", s.direction_changes_per_hour),
+    ]
+}
+
 fn print_table(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
     let hours = trace.len() as f64 * trace.step_s() as f64 / 3600.0;
     println!(
@@ -313,38 +344,16 @@ fn print_table(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
         fleet.capacity_per_replica, fleet.startup_s, fleet.initial_replicas
     );
     println!();
-    println!(
-        "{:<12} {:>10} {:>11} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9} {:>9} {:>8}",
-        "policy",
-        "replica-h",
-        "overload-m",
-        "dropped%",
-        "θU%",
-        "θO%",
-        "τU%",
-        "τO%",
-        "υ%",
-        "jitter/h",
-        "actions/h",
-        "flips/h"
-    );
+    let row = |first: &str, cells: &[String]| {
+        let mut line = format!("{first:<12}");
+        for cell in cells {
+            line.push_str(&format!(" {cell:>10}"));
+        }
+        println!("{line}");
+    };
+    row("policy", &COLUMNS.map(str::to_owned));
     for run in runs {
-        let s = &run.scores;
-        println!(
-            "{:<12} {:>10.1} {:>11.0} {:>9.3} {:>7.2} {:>7.1} {:>7.2} {:>7.1} {:>7.2} {:>9.2} {:>9.2} {:>8.2}",
-            run.policy,
-            s.replica_hours,
-            s.minutes_overloaded,
-            s.load_dropped_pct,
-            s.theta_under_pct,
-            s.theta_over_pct,
-            s.tau_under_pct,
-            s.tau_over_pct,
-            s.instability_pct,
-            s.jitter_per_hour,
-            s.actions_per_hour,
-            s.direction_changes_per_hour
-        );
+        row(&run.policy, &score_cells(&run.scores));
     }
 }
 
@@ -358,26 +367,13 @@ fn print_markdown(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
         fleet.capacity_per_replica,
         fleet.startup_s
     );
-    println!(
-        "| policy | replica-h | overloaded min | dropped % | θU % | θO % | τU % | τO % | υ % | jitter/h | actions/h | flips/h |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| policy | {} |", COLUMNS.join(" | "));
+    println!("|---|{}", "---|".repeat(COLUMNS.len()));
     for run in runs {
-        let s = &run.scores;
         println!(
-            "| {} | {:.1} | {:.0} | {:.3} | {:.2} | {:.1} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {} |",
             run.policy,
-            s.replica_hours,
-            s.minutes_overloaded,
-            s.load_dropped_pct,
-            s.theta_under_pct,
-            s.theta_over_pct,
-            s.tau_under_pct,
-            s.tau_over_pct,
-            s.instability_pct,
-            s.jitter_per_hour,
-            s.actions_per_hour,
-            s.direction_changes_per_hour
+            score_cells(&run.scores).join(" | ")
         );
     }
 }
