@@ -45,7 +45,13 @@ fn all_traces_table() {
             continue;
         }
         let (ts, ys) = load(&path);
-        let cfg = EvalConfig::default();
+        let cfg = EvalConfig {
+            refit_every: std::env::var("REPLICAST_REFIT_EVERY")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            ..EvalConfig::default()
+        };
         let t0 = Instant::now();
         let r = evaluate(&ts, &ys, &cfg).unwrap();
         let dt = t0.elapsed().as_secs_f64();

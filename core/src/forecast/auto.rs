@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 /// | `degrade_ratio` | 1.5 | > 1 | [`FittedAuto::needs_refit`] when the recent one-step error exceeds the validation error by this factor |
 ///
 /// Candidates, cheapest first: seasonal naive at the strongest period (naive if none), ETS without
-/// season (AICc over error/trend forms), ETS with additive or multiplicative season at the
+/// season (`AICc` over error/trend forms), ETS with additive or multiplicative season at the
 /// strongest period. Each is fitted on the first `1 - holdout` of the series and updated through
 /// the rest, forecasting `horizon` steps at every origin; the loss is
 /// `Σ w·|y - ŷ|` with `w = under_weight` when `y > ŷ`. The winner's form is refitted on the whole
@@ -235,7 +235,7 @@ impl Auto {
                 self.no_forecast_margin
             )));
         }
-        if !(self.degrade_ratio > 1.0) {
+        if self.degrade_ratio.is_nan() || self.degrade_ratio <= 1.0 {
             return Err(Error::invalid_config(format!(
                 "degrade_ratio must be > 1, got {}",
                 self.degrade_ratio

@@ -4,7 +4,7 @@
 //! Smoothing parameters are estimated by maximum likelihood with a bounded Nelder–Mead; initial
 //! states by classical decomposition of the first seasons (the "heuristic" initialisation of
 //! statsmodels, needed for long seasons such as 1,440 one-minute steps); the model form is chosen
-//! by AICc among a small candidate set.
+//! by `AICc` among a small candidate set.
 
 use serde::{Deserialize, Serialize};
 
@@ -63,13 +63,13 @@ pub enum SeasonType {
     Multiplicative,
 }
 
-/// ETS spec. Components left `None` are chosen automatically by AICc.
+/// ETS spec. Components left `None` are chosen automatically by `AICc`.
 ///
 /// | field | default | unit/range | meaning |
 /// |---|---|---|---|
 /// | `period` | 1 | steps, >= 1 | season length; 1 = non-seasonal |
 /// | `error` | auto | additive / multiplicative | error form (multiplicative only tried on positive data) |
-/// | `trend` | auto | none / additive / additive_damped | trend form (auto tries none and damped) |
+/// | `trend` | auto | `none` / `additive` / `additive_damped` | trend form (auto tries none and damped) |
 /// | `season` | auto | none / additive / multiplicative | season form (auto: none if `period` is 1, else additive and, on positive data, multiplicative) |
 /// | `max_evals` | 400 | >= 10 | work budget: likelihood evaluations over all candidates |
 ///
@@ -358,47 +358,20 @@ struct Pass {
     n: usize,
 }
 
-/// One step of the recursion; returns the error on its own scale, or `None` if it broke down.
+/// One step of the recursion; returns the error on its own scale and the one-step forecast, or
+/// `None` (state untouched) if it would break down.
 #[inline]
 fn step(form: Form, p: Params, st: &mut State, y: f64) -> Option<(f64, f64)> {
     let t = st.level + p.phi * st.slope;
-    let (s, yhat) = match form.season {
-        SeasonType::None => (0.0, t),
-        SeasonType::Additive => {
-            let s = st.seasonal[st.pos];
-            (s, t + s)
-        }
-        SeasonType::Multiplicative => {
-            let s = st.seasonal[st.pos];
-            (s, t * s)
-        }
+    let s = match form.season {
+        SeasonType::None => 0.0,
+        SeasonType::Additive | SeasonType::Multiplicative => st.seasonal[st.pos],
+    };
+    let yhat = match form.season {
+        SeasonType::Multiplicative => t * s,
+        _ => t + s,
     };
     let e = y - yhat;
-    match form.season {
-        SeasonType::None => {
-            st.level = t + p.alpha * e;
-            st.slope = p.phi * st.slope + p.beta * e;
-        }
-        SeasonType::Additive => {
-            st.level = t + p.alpha * e;
-            st.slope = p.phi * st.slope + p.beta * e;
-            st.seasonal[st.pos] = s + p.gamma * e;
-        }
-        SeasonType::Multiplicative => {
-            if s.abs() < 1e-12 || t.abs() < 1e-12 {
-                return None;
-            }
-            st.level = t + p.alpha * e / s;
-            st.slope = p.phi * st.slope + p.beta * e / s;
-            st.seasonal[st.pos] = s + p.gamma * e / t;
-        }
-    }
-    if form.season != SeasonType::None {
-        st.pos += 1;
-        if st.pos == st.seasonal.len() {
-            st.pos = 0;
-        }
-    }
     let err = match form.error {
         ErrorType::Additive => e,
         ErrorType::Multiplicative => {
@@ -408,8 +381,35 @@ fn step(form: Form, p: Params, st: &mut State, y: f64) -> Option<(f64, f64)> {
             e / yhat
         }
     };
-    if !(st.level.is_finite() && st.slope.is_finite()) {
+    let (level, slope, s_new) = match form.season {
+        SeasonType::None => (t + p.alpha * e, p.phi * st.slope + p.beta * e, s),
+        SeasonType::Additive => (
+            t + p.alpha * e,
+            p.phi * st.slope + p.beta * e,
+            s + p.gamma * e,
+        ),
+        SeasonType::Multiplicative => {
+            if s.abs() < 1e-12 || t.abs() < 1e-12 {
+                return None;
+            }
+            (
+                t + p.alpha * e / s,
+                p.phi * st.slope + p.beta * e / s,
+                s + p.gamma * e / t,
+            )
+        }
+    };
+    if !(level.is_finite() && slope.is_finite() && s_new.is_finite()) {
         return None;
+    }
+    st.level = level;
+    st.slope = slope;
+    if form.season != SeasonType::None {
+        st.seasonal[st.pos] = s_new;
+        st.pos += 1;
+        if st.pos == st.seasonal.len() {
+            st.pos = 0;
+        }
     }
     Some((err, yhat))
 }
@@ -443,7 +443,7 @@ fn line(z: &[f64]) -> (f64, f64) {
     if z.len() < 2 {
         return (z.first().copied().unwrap_or(0.0), 0.0);
     }
-    let tm = (n + 1.0) / 2.0;
+    let tm = f64::midpoint(n, 1.0);
     let zm = z.iter().sum::<f64>() / n;
     let (mut sxy, mut sxx) = (0.0, 0.0);
     for (i, v) in z.iter().enumerate() {
@@ -827,23 +827,18 @@ impl Update for FittedEts {
         check_value(y)?;
         let form = self.form();
         let p = self.params();
-        let before = self.state.clone();
-        match step(form, p, &mut self.state, y) {
-            Some((e, _)) => {
-                self.sse += e * e;
-                self.n_err += 1;
-                self.n += 1;
-                Ok(())
-            }
-            None => {
-                self.state = before;
-                Err(Error::new(
-                    ErrorKind::Numerical,
-                    format!(
-                        "ets update with y = {y} broke the state (non-positive forecast under a multiplicative form?)"
-                    ),
-                ))
-            }
+        if let Some((e, _)) = step(form, p, &mut self.state, y) {
+            self.sse += e * e;
+            self.n_err += 1;
+            self.n += 1;
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Numerical,
+                format!(
+                    "ets update with y = {y} would break the state (non-positive forecast under a multiplicative form?)"
+                ),
+            ))
         }
     }
 }

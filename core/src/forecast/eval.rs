@@ -111,7 +111,8 @@ pub struct EvalReport {
     pub refits: usize,
     /// Refits that failed (the previous model was kept).
     pub fit_errors: usize,
-    /// Origins where the model declined to forecast (scored with the baseline's forecast).
+    /// Origins where the model declined to forecast (scored as persistence: the last value,
+    /// which is what the reactive policy acts on; no interval).
     pub no_forecast: usize,
 }
 
@@ -242,12 +243,11 @@ pub fn evaluate(
         ModelSpec::SeasonalNaive(SeasonalNaive::new(season)).fit(&y[o.saturating_sub(window)..o])
     };
     report.refits += 1;
-    let mut model = match fit_at(eval_start) {
-        Ok(m) => m,
-        Err(_) => {
-            report.fit_errors += 1;
-            fallback(eval_start)?
-        }
+    let mut model = if let Ok(m) = fit_at(eval_start) {
+        m
+    } else {
+        report.fit_errors += 1;
+        fallback(eval_start)?
     };
     let mut absorbed = eval_start;
     let mut since = 0;
@@ -280,9 +280,10 @@ pub fn evaluate(
         match model.predict_into(big_h, Some(cfg.level), &mut fc) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::InsufficientData => {
+                // Declined: the reactive policy decides, which amounts to persistence.
                 report.no_forecast += 1;
                 fc.point.clear();
-                fc.point.extend_from_slice(&sn);
+                fc.point.resize(big_h, y[o - 1]);
                 fc.intervals = None;
             }
             Err(e) => return Err(e),

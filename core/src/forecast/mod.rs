@@ -22,6 +22,9 @@
 //! assert_eq!(fitted.n_obs(), 201);
 //! ```
 
+// Formulas keep the literature's notation (y, m, n, h, e, l, b, s).
+#![allow(clippy::many_single_char_names)]
+
 mod auto;
 mod ets;
 mod eval;
@@ -297,10 +300,7 @@ pub(crate) fn fill_forecast(
     point: impl Iterator<Item = (f64, f64)>,
 ) -> Result<()> {
     out.point.clear();
-    let z = match level {
-        Some(l) => Some((l, stats::normal_quantile(0.5 + l / 2.0))),
-        None => None,
-    };
+    let z = level.map(|l| (l, stats::normal_quantile(0.5 + l / 2.0)));
     let mut iv = out.intervals.take().unwrap_or_default();
     iv.lower.clear();
     iv.upper.clear();

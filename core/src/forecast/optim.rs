@@ -47,7 +47,7 @@ pub(crate) fn nelder_mead(
         if worst.is_finite() && (worst - best).abs() <= ftol * (1.0 + best.abs()) {
             break;
         }
-        centroid.iter_mut().for_each(|c| *c = 0.0);
+        centroid.fill(0.0);
         for x in &simplex[..n] {
             for (c, v) in centroid.iter_mut().zip(x) {
                 *c += v / n as f64;
