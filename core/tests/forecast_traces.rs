@@ -120,3 +120,53 @@ fn first_fit_losses() {
         );
     }
 }
+
+#[test]
+#[ignore = "timing of a full refit and of one incremental update (release build)"]
+fn refit_and_update_cost() {
+    use replicast::forecast::{Auto, Ets, Fit, Predict, Update};
+    let dir = std::env::var("REPLICAST_TRACES_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces").into());
+    for name in ["nasa_http_1995jul_1min", "twitter_stream_2021aug_1min"] {
+        let (_, ys) = load(&std::path::Path::new(&dir).join(format!("{name}.csv")));
+        for days in [4usize, 7] {
+            let y = &ys[..days * 1440];
+            let reps = 20;
+            let t0 = Instant::now();
+            let mut m = None;
+            for _ in 0..reps {
+                m = Some(Auto::default().fit(y).unwrap());
+            }
+            let fit_ms = t0.elapsed().as_secs_f64() * 1e3 / f64::from(reps);
+            let mut m = m.unwrap();
+            let t0 = Instant::now();
+            let ets = Ets::default().period(1440).fit(y).unwrap();
+            let ets_ms = t0.elapsed().as_secs_f64() * 1e3;
+            let mut e = ets.clone();
+            let k = 200_000;
+            let t0 = Instant::now();
+            for i in 0..k {
+                e.update(ys[i % ys.len()]).unwrap();
+            }
+            let ets_up = t0.elapsed().as_secs_f64() * 1e9 / k as f64;
+            let t0 = Instant::now();
+            for i in 0..k {
+                m.update(ys[i % ys.len()]).unwrap();
+            }
+            let auto_up = t0.elapsed().as_secs_f64() * 1e9 / k as f64;
+            let t0 = Instant::now();
+            let mut sink = 0.0;
+            for _ in 0..k {
+                sink += e.predict(15, 0.9).unwrap().point[14];
+            }
+            let pred = t0.elapsed().as_secs_f64() * 1e9 / k as f64;
+            println!(
+                "{name} {days}d: Auto fit {fit_ms:.2} ms ({:?}, evals {}), Ets(period 1440) fit {ets_ms:.2} ms ({:?}); update ns: ets {ets_up:.0}, auto {auto_up:.0}; predict(15, 0.9) {pred:.0} ns {}",
+                m.candidate(),
+                m.evals(),
+                ets.components(),
+                sink.is_finite()
+            );
+        }
+    }
+}

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// | `horizon` | 5 | steps, >= 1 | the selection loss averages steps `1..=horizon` ahead |
 /// | `under_weight` | 2.0 | >= 1 | cost of under-prediction relative to over-prediction |
 /// | `holdout` | 0.25 | (0, 0.5] | share of the series used for out-of-sample scoring |
-/// | `max_evals` | 600 | >= 30 | work budget: ETS likelihood evaluations per fit, all candidates |
+/// | `max_evals` | 300 | >= 30 | work budget: ETS likelihood evaluations per fit, all candidates |
 /// | `no_forecast_margin` | 0.05 | >= 0 | no forecast when the best candidate loses to persistence by more |
 /// | `refit_every` | 1440 | steps, 0 = never | [`FittedAuto::needs_refit`] after this many updates |
 /// | `degrade_ratio` | 1.5 | > 1 | [`FittedAuto::needs_refit`] when the recent one-step error exceeds the validation error by this factor |
@@ -72,7 +72,7 @@ impl Default for Auto {
             horizon: 5,
             under_weight: 2.0,
             holdout: 0.25,
-            max_evals: 600,
+            max_evals: 300,
             no_forecast_margin: 0.05,
             refit_every: 1440,
             degrade_ratio: 1.5,
@@ -417,7 +417,7 @@ impl FittedAuto {
     ///
     /// ```
     /// use replicast::forecast::{Auto, Fit};
-    /// assert!(Auto::default().fit(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap().evals() <= 600);
+    /// assert!(Auto::default().fit(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap().evals() <= 300);
     /// ```
     #[must_use]
     pub fn evals(&self) -> usize {
