@@ -5,7 +5,7 @@
 #![allow(missing_docs)]
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use replicast::forecast::{Fit, ModelSpec, Predict};
+use replicast::forecast::{Auto, Ets, Fit, Update};
 use replicast::hpa::MetricInput;
 use replicast::{DecisionInput, Scaler, ScalerSpec, ScalerState};
 use replicast_benches::NOW_MS;
@@ -26,9 +26,10 @@ fn daily(minutes: usize) -> Vec<f64> {
 
 fn update(c: &mut Criterion) {
     let y = daily(4 * 1440);
-    let mut model = ModelSpec::Auto {
-        period: Some(1440),
-        horizon: Some(3),
+    let mut model = Auto {
+        periods: Some(vec![1440]),
+        horizon: 3,
+        ..Auto::default()
     }
     .fit(&y)
     .expect("fits");
@@ -39,13 +40,11 @@ fn update(c: &mut Criterion) {
             model.update(black_box(y[i % y.len()])).expect("finite");
         });
     });
-    let mut hw = ModelSpec::HoltWinters { period: 1440 }
-        .fit(&y)
-        .expect("fits");
-    c.bench_function("forecast/update_holt_winters_daily_1min", |b| {
+    let mut ets = Ets::default().period(1440).fit(&y).expect("fits");
+    c.bench_function("forecast/update_ets_daily_1min", |b| {
         b.iter(|| {
             i += 1;
-            hw.update(black_box(y[i % y.len()])).expect("finite");
+            ets.update(black_box(y[i % y.len()])).expect("finite");
         });
     });
 }
@@ -56,20 +55,18 @@ fn refit(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("refit_auto_4_days_1min", |b| {
         b.iter(|| {
-            black_box(
-                ModelSpec::Auto {
-                    period: None,
-                    horizon: Some(3),
-                }
-                .fit(black_box(&y))
-                .expect("fits"),
-            )
+            let auto = Auto {
+                horizon: 3,
+                ..Auto::default()
+            };
+            black_box(auto.fit(black_box(&y)).expect("fits"))
         });
     });
-    group.bench_function("refit_holt_winters_4_days_1min", |b| {
+    group.bench_function("refit_ets_4_days_1min", |b| {
         b.iter(|| {
             black_box(
-                ModelSpec::HoltWinters { period: 1440 }
+                Ets::default()
+                    .period(1440)
                     .fit(black_box(&y))
                     .expect("fits"),
             )

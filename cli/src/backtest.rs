@@ -345,11 +345,8 @@ fn print_table(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
     );
     println!();
     let row = |first: &str, cells: &[String]| {
-        let mut line = format!("{first:<12}");
-        for cell in cells {
-            line.push_str(&format!(" {cell:>10}"));
-        }
-        println!("{line}");
+        let widths = cells.iter().map(|cell| format!(" {cell:>10}"));
+        println!("{first:<12}{}", widths.collect::<String>());
     };
     row("policy", &COLUMNS.map(str::to_owned));
     for run in runs {
@@ -380,23 +377,29 @@ fn print_markdown(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
 
 /// `replicast forecast-eval`: the rolling-origin scores of the automatic model, with timings.
 pub(crate) fn forecast_eval(trace: Option<&Path>, json: bool) -> Result<(), String> {
-    use replicast::forecast::{Fit, ModelSpec, Predict, evaluate};
+    use replicast::forecast::{Auto, EvalConfig, Fit, ModelSpec, Update, evaluate};
     let (trace, name) = load_trace(trace)?;
-    let model = ModelSpec::Auto {
-        period: None,
-        horizon: None,
+    let step_s = u64::try_from(trace.step_s()).map_err(|e| e.to_string())?;
+    let timestamps_ms: Vec<i64> = trace.timestamps_s().iter().map(|t| t * 1000).collect();
+    let auto = Auto {
+        step_s,
+        ..Auto::default()
+    };
+    let config = EvalConfig {
+        model: ModelSpec::Auto(auto.clone()),
+        ..EvalConfig::default()
     };
     let started = std::time::Instant::now();
-    let evaluation = evaluate(trace.values(), trace.step_s(), &model).map_err(|e| e.to_string())?;
+    let report = evaluate(&timestamps_ms, trace.values(), &config).map_err(|e| e.to_string())?;
     let total_s = started.elapsed().as_secs_f64();
-    // the cost of one refit (four days of history) and of one update, measured apart
+    // the cost of one refit (at most four days of history) and of one update, measured apart
     let n = trace.len();
     let window = usize::try_from(4 * 86_400 / trace.step_s().max(1))
         .unwrap_or(n)
         .min(n * 3 / 4);
     let history = &trace.values()[n * 3 / 4 - window..n * 3 / 4];
     let started = std::time::Instant::now();
-    let mut fitted = model.fit(history).map_err(|e| e.to_string())?;
+    let mut fitted = auto.fit(history).map_err(|e| e.to_string())?;
     let refit_ms = started.elapsed().as_secs_f64() * 1e3;
     let tail = &trace.values()[n * 3 / 4..];
     let started = std::time::Instant::now();
@@ -407,7 +410,7 @@ pub(crate) fn forecast_eval(trace: Option<&Path>, json: bool) -> Result<(), Stri
     if json {
         let doc = serde_json::json!({
             "trace": name, "step_s": trace.step_s(), "model": "auto",
-            "evaluation": evaluation, "refit_ms": refit_ms, "update_us": update_us, "total_s": total_s,
+            "evaluation": report, "refit_ms": refit_ms, "update_us": update_us, "total_s": total_s,
         });
         println!(
             "{}",
@@ -416,18 +419,22 @@ pub(crate) fn forecast_eval(trace: Option<&Path>, json: bool) -> Result<(), Stri
         return Ok(());
     }
     println!(
-        "{name}: {} origins, seasonal-naive period {} samples, {} updates and {} refits in {total_s:.2} s",
-        evaluation.origins, evaluation.baseline_period, evaluation.updates, evaluation.refits
+        "{name}: {} origins, seasonal-naive period {} samples, {} updates and {} refits in {total_s:.2} s; {} origins declined (scored as the last value)",
+        report.origins, report.season, report.updates, report.refits, report.no_forecast
     );
-    println!("refit on 4 days: {refit_ms:.2} ms; one update: {update_us:.3} µs");
+    println!("refit on up to 4 days: {refit_ms:.2} ms; one update: {update_us:.3} µs");
     println!(
         "{:<8} {:>8} {:>8} {:>8} {:>8}",
         "horizon", "relMAE", "MASE", "sMAPE", "cov90"
     );
-    for h in &evaluation.horizons {
+    for h in &report.horizons {
         println!(
             "{:<8} {:>8.3} {:>8.3} {:>8.2} {:>8.3}",
-            h.label, h.rel_mae, h.mase, h.smape, h.coverage90
+            format!("{}s", h.horizon_s),
+            h.rel_mae,
+            h.mase,
+            h.smape,
+            h.coverage
         );
     }
     Ok(())

@@ -84,6 +84,10 @@ impl Error {
         Self::new(ErrorKind::InvalidConfig, message)
     }
 
+    pub(crate) fn insufficient_data(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InsufficientData, message)
+    }
+
     pub(crate) fn serialization(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Serialization, message)
     }

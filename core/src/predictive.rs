@@ -8,9 +8,10 @@
 //!   always sees a regular series. At most `history_s` of samples are kept.
 //! - **Warm-up.** Silent until `warmup_samples` samples exist; the decision says how many are
 //!   missing. The seasonal models join once two periods of history exist (refits are daily).
-//! - **Forecast.** The automatic model ([`crate::forecast::ModelSpec::Auto`]) is fitted at the end
+//! - **Forecast.** The automatic model ([`crate::forecast::Auto`]) is fitted at the end
 //!   of warm-up, absorbs each sample in O(1), and is refitted every day of samples on the kept
-//!   history. Lead = `startup_s + decision_interval_s`; the proposal is
+//!   history, or earlier when its recent errors grow. When it does worse than repeating the last
+//!   value it declines to forecast, and the decision says so. Lead = `startup_s + decision_interval_s`; the proposal is
 //!   `ceil(max over the lead of the forecast's q-quantile / (capacity × target))`.
 //! - **Modes.** `forecast_and_scale` joins the max of the sources, so by default it can only raise
 //!   the reactive proposal; `forecast_only` reports the proposal without acting on it.
@@ -20,7 +21,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::forecast::{Fit, FittedModel, Forecast, ModelSpec, Predict};
+use crate::forecast::{Auto, Fit, FittedModel, Forecast, Predict, Update};
 use crate::time::{Timestamp, secs_to_ms};
 
 /// Settings of the predictive source.
@@ -234,15 +235,24 @@ pub(crate) fn record(
         state.history.drain(..excess);
     }
     state.last_sample_ms = Some(now_ms);
-    let due = state.model.is_none() || state.samples_since_fit >= spec.refit_every();
+    let due = match &state.model {
+        None => true,
+        // on schedule, or earlier when the model's recent errors have grown
+        Some(FittedModel::Auto(auto)) => {
+            auto.needs_refit() || state.samples_since_fit >= spec.refit_every()
+        }
+        Some(_) => state.samples_since_fit >= spec.refit_every(),
+    };
     if due && state.history.len() >= spec.warmup_samples as usize {
-        let model = ModelSpec::Auto {
-            period: None,
-            horizon: Some(spec.lead_steps()),
+        let model = Auto {
+            step_s: u64::from(spec.sample_interval_s),
+            horizon: spec.lead_steps(),
+            refit_every: spec.refit_every() as usize,
+            ..Auto::default()
         };
         let recent = &state.history[state.history.len().saturating_sub(cap)..];
         if let Ok(fitted) = model.fit(recent) {
-            state.model = Some(fitted);
+            state.model = Some(FittedModel::Auto(fitted));
             state.samples_since_fit = 0;
         }
     }
@@ -266,21 +276,24 @@ pub(crate) fn propose(
     let steps = spec.lead_steps();
     let mut forecast = Forecast::default();
     let level = 2.0 * spec.quantile - 1.0;
+    // a model that declines to forecast (worse than repeating the last value) leaves the
+    // decision to the reactive sources
     let peak = if level > 0.0 {
         model
-            .predict_into(steps, level, &mut forecast)
+            .predict_into(steps, Some(level), &mut forecast)
             .ok()
-            .and_then(|()| forecast.upper.iter().copied().reduce(f64::max))
+            .and(forecast.intervals.as_ref())
+            .and_then(|i| i.upper.iter().copied().reduce(f64::max))
     } else {
         model
-            .predict_into(steps, 0.5, &mut forecast)
+            .predict_into(steps, None, &mut forecast)
             .ok()
             .and_then(|()| forecast.point.iter().copied().reduce(f64::max))
     };
     let Some(peak) = peak.filter(|p| p.is_finite()) else {
         return PredictiveProposal {
             replicas: None,
-            reason: "no usable forecast".to_owned(),
+            reason: "no forecast: the model does worse than repeating the last value".to_owned(),
             acts,
         };
     };

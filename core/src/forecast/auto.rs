@@ -1,0 +1,488 @@
+//! Automatic model choice: detect periods, fit a few candidates on the older part of the series,
+//! roll them through the recent part scoring an asymmetric loss, keep the best.
+
+use serde::{Deserialize, Serialize};
+
+use super::ets::{Ets, FittedEts, SeasonType};
+use super::period::{PeriodConfig, detect_periods};
+use super::seasonal_naive::{FittedSeasonalNaive, SeasonalNaive};
+use super::{Fit, Forecast, Predict, Update, check_series, check_value};
+use crate::error::{Error, Result};
+
+/// Automatic selection spec.
+///
+/// | field | default | unit/range | meaning |
+/// |---|---|---|---|
+/// | `step_s` | 60 | seconds, >= 1 | sampling step (places the calendar periods for detection) |
+/// | `periods` | detect | steps | season lengths to use; empty = non-seasonal; absent = [`detect_periods`] |
+/// | `horizon` | 5 | steps, >= 1 | the selection loss averages steps `1..=horizon` ahead |
+/// | `under_weight` | 2.0 | >= 1 | cost of under-prediction relative to over-prediction |
+/// | `holdout` | 0.25 | (0, 0.5] | share of the series used for out-of-sample scoring |
+/// | `max_evals` | 300 | >= 30 | work budget: ETS likelihood evaluations per fit, all candidates |
+/// | `no_forecast_margin` | 0.05 | >= 0 | no forecast when the best candidate loses to persistence by more |
+/// | `refit_every` | 1440 | steps, 0 = never | [`FittedAuto::needs_refit`] after this many updates |
+/// | `degrade_ratio` | 1.5 | > 1 | [`FittedAuto::needs_refit`] when the recent one-step error exceeds the validation error by this factor |
+///
+/// Candidates, cheapest first: seasonal naive at the strongest period (naive if none), ETS without
+/// season (`AICc` over error/trend forms), ETS with additive or multiplicative season at the
+/// strongest period. Each is fitted on the first `1 - holdout` of the series and updated through
+/// the rest, forecasting `horizon` steps at every origin; the loss is
+/// `Σ w·|y - ŷ|` with `w = under_weight` when `y > ŷ`. The winner's form is refitted on the whole
+/// series. If the winner's loss exceeds persistence's (naive, period 1) by more than
+/// `no_forecast_margin`, the fitted model declines to forecast (a predictive source then stays
+/// silent and the reactive policy decides). When the work budget runs out, the seasonal ETS
+/// candidate is skipped (cheaper model).
+///
+/// ```
+/// use replicast::forecast::{Auto, Fit, Predict};
+/// let y: Vec<f64> = (0..2000).map(|t| 100.0 + 20.0 * ((t % 60) as f64 / 60.0 * 6.283).sin()).collect();
+/// let m = Auto::default().fit(&y).unwrap();
+/// let fc = m.predict(5, 0.9).unwrap();
+/// let want = 100.0 + 20.0 * ((2000 % 60) as f64 / 60.0 * 6.283).sin();
+/// assert!((fc.point[0] - want).abs() < 3.0, "{:?}", fc.point);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Auto {
+    /// Sampling step in seconds.
+    pub step_s: u64,
+    /// Season lengths in steps; `None` = detect.
+    pub periods: Option<Vec<usize>>,
+    /// Steps ahead scored by the selection loss.
+    pub horizon: usize,
+    /// Weight of under-prediction errors (over-prediction weighs 1).
+    pub under_weight: f64,
+    /// Share of the series held out for scoring.
+    pub holdout: f64,
+    /// ETS likelihood evaluations allowed in one fit.
+    pub max_evals: usize,
+    /// Relative margin by which the winner may lose to persistence before "no forecast".
+    pub no_forecast_margin: f64,
+    /// Updates after which a refit is due (0 = no schedule).
+    pub refit_every: usize,
+    /// Error growth that makes a refit due.
+    pub degrade_ratio: f64,
+}
+
+impl Default for Auto {
+    fn default() -> Self {
+        Self {
+            step_s: 60,
+            periods: None,
+            horizon: 5,
+            under_weight: 2.0,
+            holdout: 0.25,
+            max_evals: 300,
+            no_forecast_margin: 0.05,
+            refit_every: 1440,
+            degrade_ratio: 1.5,
+        }
+    }
+}
+
+/// Which candidate [`Auto`] chose.
+///
+/// ```
+/// use replicast::forecast::Candidate;
+/// assert_eq!(serde_json::to_string(&Candidate::EtsSeasonal).unwrap(), "\"ets_seasonal\"");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Candidate {
+    /// Seasonal naive (naive when no period).
+    SeasonalNaive,
+    /// ETS without season.
+    Ets,
+    /// ETS with a season.
+    EtsSeasonal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Chosen {
+    SeasonalNaive(FittedSeasonalNaive),
+    Ets(FittedEts),
+}
+
+impl Chosen {
+    fn as_predict(&self) -> &dyn PredictDyn {
+        match self {
+            Chosen::SeasonalNaive(m) => m,
+            Chosen::Ets(m) => m,
+        }
+    }
+
+    fn update(&mut self, y: f64) -> Result<()> {
+        match self {
+            Chosen::SeasonalNaive(m) => m.update(y),
+            Chosen::Ets(m) => m.update(y),
+        }
+    }
+}
+
+/// Object-safe view of `Predict` (the public trait has a generic provided method).
+trait PredictDyn {
+    fn predict_into_dyn(
+        &self,
+        horizon: usize,
+        level: Option<f64>,
+        out: &mut Forecast,
+    ) -> Result<()>;
+    fn n_obs_dyn(&self) -> usize;
+}
+
+impl<T: Predict> PredictDyn for T {
+    fn predict_into_dyn(
+        &self,
+        horizon: usize,
+        level: Option<f64>,
+        out: &mut Forecast,
+    ) -> Result<()> {
+        self.predict_into(horizon, level, out)
+    }
+    fn n_obs_dyn(&self) -> usize {
+        self.n_obs()
+    }
+}
+
+/// A fitted [`Auto`]: the chosen model (or none), plus what is needed to tell when to refit.
+///
+/// ```
+/// use replicast::forecast::{Auto, Fit, Predict, Update};
+/// let y: Vec<f64> = (0..400).map(|t| 10.0 + (t % 7) as f64).collect();
+/// let mut m = Auto { step_s: 3600, ..Auto::default() }.fit(&y).unwrap();
+/// m.update(12.0).unwrap();
+/// assert_eq!(m.n_obs(), 401);
+/// assert!(!m.needs_refit());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedAuto {
+    chosen: Option<Chosen>,
+    candidate: Option<Candidate>,
+    period: usize,
+    losses: Vec<(Candidate, f64)>,
+    persistence_loss: f64,
+    n: usize,
+    since_fit: usize,
+    refit_every: usize,
+    degrade_ratio: f64,
+    baseline_abs_err: f64,
+    recent_abs_err: f64,
+    evals: usize,
+}
+
+/// Per-origin selection loss over steps `1..=h` of a model rolled through `y`.
+fn rolling_loss<M: Predict + Update>(
+    model: &mut M,
+    y: &[f64],
+    h: usize,
+    under: f64,
+) -> Result<(f64, f64)> {
+    let mut out = Forecast::default();
+    let (mut loss, mut one_step) = (0.0, 0.0);
+    for i in 0..y.len() {
+        model.predict_into(h, None, &mut out)?;
+        for (j, f) in out.point.iter().enumerate() {
+            if let Some(&v) = y.get(i + j) {
+                let e = v - f;
+                loss += if e > 0.0 { under * e } else { -e };
+            }
+        }
+        one_step += (y[i] - out.point[0]).abs();
+        model.update(y[i])?;
+    }
+    Ok((loss, one_step / y.len().max(1) as f64))
+}
+
+impl Auto {
+    /// Checks the spec.
+    ///
+    /// ```
+    /// use replicast::forecast::Auto;
+    /// assert!(Auto { under_weight: 0.5, ..Auto::default() }.validate().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidConfig`] naming the field outside its range.
+    pub fn validate(&self) -> Result<()> {
+        if self.step_s == 0 {
+            return Err(Error::invalid_config("step_s must be at least 1, got 0"));
+        }
+        if self.horizon == 0 {
+            return Err(Error::invalid_config("horizon must be at least 1, got 0"));
+        }
+        if !(self.under_weight >= 1.0 && self.under_weight.is_finite()) {
+            return Err(Error::invalid_config(format!(
+                "under_weight must be finite and >= 1, got {}",
+                self.under_weight
+            )));
+        }
+        if !(self.holdout > 0.0 && self.holdout <= 0.5) {
+            return Err(Error::invalid_config(format!(
+                "holdout must be in (0, 0.5], got {}",
+                self.holdout
+            )));
+        }
+        if self.max_evals < 30 {
+            return Err(Error::invalid_config(format!(
+                "max_evals must be at least 30, got {}",
+                self.max_evals
+            )));
+        }
+        if !(self.no_forecast_margin >= 0.0 && self.no_forecast_margin.is_finite()) {
+            return Err(Error::invalid_config(format!(
+                "no_forecast_margin must be finite and >= 0, got {}",
+                self.no_forecast_margin
+            )));
+        }
+        if self.degrade_ratio.is_nan() || self.degrade_ratio <= 1.0 {
+            return Err(Error::invalid_config(format!(
+                "degrade_ratio must be > 1, got {}",
+                self.degrade_ratio
+            )));
+        }
+        if let Some(ps) = &self.periods
+            && let Some(p) = ps.iter().find(|&&p| p < 2)
+        {
+            return Err(Error::invalid_config(format!(
+                "periods must be >= 2, got {p}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Fit for Auto {
+    type Fitted = FittedAuto;
+
+    fn fit(&self, y: &[f64]) -> Result<FittedAuto> {
+        self.validate()?;
+        check_series(y)?;
+        let n = y.len();
+        if n < 4 {
+            return Err(Error::insufficient_data(format!(
+                "auto needs at least 4 observations, got {n}"
+            )));
+        }
+        let periods = match &self.periods {
+            Some(p) => p.clone(),
+            None => detect_periods(
+                y,
+                &PeriodConfig {
+                    step_s: self.step_s,
+                    ..PeriodConfig::default()
+                },
+            )?,
+        };
+        let h = self.horizon;
+        let v = ((n as f64 * self.holdout).round() as usize).clamp(1, n - 3);
+        let train = n - v;
+        let (yt, yv) = y.split_at(train);
+        let period = periods.iter().copied().find(|&p| train >= p).unwrap_or(1);
+        let u = self.under_weight;
+        let mut losses = Vec::new();
+        let mut best: Option<(Candidate, f64, f64, Chosen)> = None;
+        let mut consider = |c: Candidate, loss: f64, mae: f64, m: Chosen| {
+            losses.push((c, loss));
+            if best.as_ref().is_none_or(|b| loss < b.1) {
+                best = Some((c, loss, mae, m));
+            }
+        };
+        // Persistence (the reactive reference) and seasonal naive.
+        let mut naive = SeasonalNaive::new(1).fit(yt)?;
+        let (persistence_loss, naive_mae) = rolling_loss(&mut naive, yv, h, u)?;
+        if period > 1 {
+            let mut sn = SeasonalNaive::new(period).fit(yt)?;
+            let (l, mae) = rolling_loss(&mut sn, yv, h, u)?;
+            consider(Candidate::SeasonalNaive, l, mae, Chosen::SeasonalNaive(sn));
+        } else {
+            consider(
+                Candidate::SeasonalNaive,
+                persistence_loss,
+                naive_mae,
+                Chosen::SeasonalNaive(naive),
+            );
+        }
+        let mut evals = 0;
+        let budget_ns = self.max_evals * 2 / 5;
+        if train >= 3
+            && let Ok(mut m) = (Ets {
+                max_evals: budget_ns.max(10),
+                ..Ets::default()
+            })
+            .fit(yt)
+        {
+            evals += m.evals();
+            let (l, mae) = rolling_loss(&mut m, yv, h, u)?;
+            consider(Candidate::Ets, l, mae, Chosen::Ets(m));
+        }
+        let remaining = self.max_evals.saturating_sub(evals);
+        let refit_reserve = self.max_evals / 5;
+        if period > 1 && train >= 2 * period && remaining > refit_reserve + 20 {
+            let spec = Ets {
+                period,
+                max_evals: (remaining - refit_reserve).max(10),
+                ..Ets::default()
+            };
+            if let Ok(mut m) = spec.fit(yt) {
+                evals += m.evals();
+                let (l, mae) = rolling_loss(&mut m, yv, h, u)?;
+                consider(Candidate::EtsSeasonal, l, mae, Chosen::Ets(m));
+            }
+        }
+        let Some((candidate, loss, mae, mut chosen)) = best else {
+            return Err(Error::insufficient_data(
+                "no candidate model could be fitted",
+            ));
+        };
+        let declined = loss > persistence_loss * (1.0 + self.no_forecast_margin);
+        // Refit the winner's form on the whole series when budget remains (better parameters).
+        if let Chosen::Ets(m) = &chosen {
+            let (error, trend, season) = m.components();
+            let left = self.max_evals.saturating_sub(evals);
+            if left >= 10 {
+                let spec = Ets {
+                    period: if season == SeasonType::None {
+                        1
+                    } else {
+                        period
+                    },
+                    error: Some(error),
+                    trend: Some(trend),
+                    season: Some(season),
+                    max_evals: left,
+                };
+                if let Ok(full) = spec.fit(y) {
+                    evals += full.evals();
+                    chosen = Chosen::Ets(full);
+                }
+            }
+            // A refit that cannot run keeps the rolled-through model (parameters from the
+            // training part, state current): still valid.
+        }
+        Ok(FittedAuto {
+            chosen: (!declined).then_some(chosen),
+            candidate: (!declined).then_some(candidate),
+            period,
+            losses,
+            persistence_loss,
+            n,
+            since_fit: 0,
+            refit_every: self.refit_every,
+            degrade_ratio: self.degrade_ratio,
+            baseline_abs_err: mae,
+            recent_abs_err: mae,
+            evals,
+        })
+    }
+}
+
+impl FittedAuto {
+    /// The chosen candidate, `None` when the model declined to forecast.
+    ///
+    /// ```
+    /// use replicast::forecast::{Auto, Fit};
+    /// let m = Auto::default().fit(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]).unwrap();
+    /// assert!(m.candidate().is_some());
+    /// ```
+    #[must_use]
+    pub fn candidate(&self) -> Option<Candidate> {
+        self.candidate
+    }
+
+    /// The season length used (1 = none).
+    ///
+    /// ```
+    /// use replicast::forecast::{Auto, Fit};
+    /// assert_eq!(Auto::default().fit(&[1.0, 2.0, 3.0, 4.0]).unwrap().period(), 1);
+    /// ```
+    #[must_use]
+    pub fn period(&self) -> usize {
+        self.period
+    }
+
+    /// Validation loss of every candidate tried, and of persistence (the reference).
+    ///
+    /// ```
+    /// use replicast::forecast::{Auto, Fit};
+    /// let m = Auto::default().fit(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    /// assert!(!m.losses().0.is_empty() && m.losses().1 >= 0.0);
+    /// ```
+    #[must_use]
+    pub fn losses(&self) -> (&[(Candidate, f64)], f64) {
+        (&self.losses, self.persistence_loss)
+    }
+
+    /// Likelihood evaluations the fit spent (the work budget used).
+    ///
+    /// ```
+    /// use replicast::forecast::{Auto, Fit};
+    /// assert!(Auto::default().fit(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap().evals() <= 300);
+    /// ```
+    #[must_use]
+    pub fn evals(&self) -> usize {
+        self.evals
+    }
+
+    /// Whether a refit is due: `refit_every` updates since the fit, or the recent one-step error
+    /// (exponentially weighted, about the last 50 updates) exceeds `degrade_ratio` times the
+    /// validation error.
+    ///
+    /// ```
+    /// use replicast::forecast::{Auto, Fit, Update};
+    /// let mut m = Auto { refit_every: 2, ..Auto::default() }.fit(&[1.0, 2.0, 1.0, 2.0, 1.0, 2.0]).unwrap();
+    /// m.update(1.0).unwrap();
+    /// m.update(2.0).unwrap();
+    /// assert!(m.needs_refit());
+    /// ```
+    #[must_use]
+    pub fn needs_refit(&self) -> bool {
+        (self.refit_every > 0 && self.since_fit >= self.refit_every)
+            || (self.since_fit >= 50
+                && self.recent_abs_err > self.degrade_ratio * self.baseline_abs_err.max(1e-12))
+    }
+
+    fn one_step(&self) -> Option<f64> {
+        let mut out = Forecast {
+            point: Vec::with_capacity(1),
+            intervals: None,
+        };
+        let m = self.chosen.as_ref()?;
+        m.as_predict().predict_into_dyn(1, None, &mut out).ok()?;
+        out.point.first().copied()
+    }
+}
+
+impl Predict for FittedAuto {
+    fn predict_into(&self, horizon: usize, level: Option<f64>, out: &mut Forecast) -> Result<()> {
+        match &self.chosen {
+            Some(m) => m.as_predict().predict_into_dyn(horizon, level, out),
+            None => Err(Error::insufficient_data(
+                "no candidate beat persistence on recent data: no forecast (refit later)",
+            )),
+        }
+    }
+
+    fn n_obs(&self) -> usize {
+        self.chosen
+            .as_ref()
+            .map_or(self.n, |m| m.as_predict().n_obs_dyn())
+    }
+}
+
+impl Update for FittedAuto {
+    fn update(&mut self, y: f64) -> Result<()> {
+        check_value(y)?;
+        let pred = self.one_step();
+        if let Some(m) = &mut self.chosen {
+            m.update(y)?;
+        }
+        if let Some(p) = pred {
+            const LAMBDA: f64 = 0.02;
+            self.recent_abs_err = (1.0 - LAMBDA) * self.recent_abs_err + LAMBDA * (y - p).abs();
+        }
+        self.n += 1;
+        self.since_fit += 1;
+        Ok(())
+    }
+}

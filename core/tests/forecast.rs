@@ -1,0 +1,242 @@
+//! Public-API tests of `replicast::forecast`: bad inputs, properties, serde, and a rolling-origin
+//! evaluation on the committed trace excerpts (`testdata/traces/`).
+//!
+//! Tolerances: properties are exact or 1e-9 relative; the trace figures are regression bounds on
+//! replicast's own output (measured values in the comments), not reference values.
+
+use proptest::prelude::*;
+use replicast::ErrorKind;
+use replicast::forecast::{
+    Auto, Ets, EvalConfig, Fit, FittedModel, ModelSpec, PeriodConfig, Predict, SeasonType,
+    SeasonalNaive, TrendType, Update, detect_periods, evaluate, regularize,
+};
+
+fn kind<T: std::fmt::Debug>(r: replicast::Result<T>) -> ErrorKind {
+    r.unwrap_err().kind()
+}
+
+fn specs() -> Vec<ModelSpec> {
+    vec![
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(1)),
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(4)),
+        ModelSpec::Ets(Ets::default()),
+        ModelSpec::Ets(Ets::default().period(4)),
+        ModelSpec::Ets(Ets::default().trend(TrendType::Additive)),
+        ModelSpec::Auto(Auto {
+            step_s: 900,
+            ..Auto::default()
+        }),
+    ]
+}
+
+#[test]
+fn bad_inputs_are_named_errors() {
+    for spec in specs() {
+        assert_eq!(kind(spec.fit(&[])), ErrorKind::InvalidInput, "{spec:?}");
+        let e = spec.fit(&[1.0, f64::NAN, 2.0, 3.0]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.message().contains("y[1]"), "{e}");
+        let e = spec.fit(&[1.0, 2.0, f64::INFINITY, 3.0]).unwrap_err();
+        assert!(e.message().contains("y[2]"), "{e}");
+    }
+    // Too short for the period.
+    let e = Ets::default().period(24).fit(&[1.0; 30]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InsufficientData);
+    assert!(e.message().contains("two seasons of 24"), "{e}");
+    assert_eq!(
+        kind(SeasonalNaive::new(10).fit(&[1.0; 3])),
+        ErrorKind::InsufficientData
+    );
+    assert_eq!(
+        kind(Auto::default().fit(&[1.0, 2.0])),
+        ErrorKind::InsufficientData
+    );
+    // Invalid configs.
+    assert_eq!(
+        kind(SeasonalNaive::new(0).fit(&[1.0])),
+        ErrorKind::InvalidConfig
+    );
+    assert_eq!(
+        kind(Ets::default().season(SeasonType::Additive).fit(&[1.0; 10])),
+        ErrorKind::InvalidConfig
+    );
+    assert_eq!(
+        kind(Ets::default().max_evals(1).fit(&[1.0; 10])),
+        ErrorKind::InvalidConfig
+    );
+    assert!(serde_json::from_str::<ModelSpec>(r#"{"kind": "ets", "perod": 3}"#).is_err());
+    assert!(serde_json::from_str::<ModelSpec>(r#"{"kind": "arima"}"#).is_err());
+    // Bad requests.
+    let m = SeasonalNaive::new(1).fit(&[1.0, 2.0]).unwrap();
+    assert_eq!(kind(m.predict(0, None)), ErrorKind::InvalidInput);
+    for level in [0.0, 1.0, 1.5, f64::NAN] {
+        let e = m.predict(1, level).unwrap_err();
+        assert!(e.message().contains("level"), "{e}");
+    }
+    // Bad updates leave the model unchanged.
+    let mut e = Ets::default().fit(&[1.0, 2.0, 3.0, 2.0, 1.0]).unwrap();
+    let before = e.clone();
+    assert_eq!(kind(e.update(f64::NAN)), ErrorKind::InvalidInput);
+    assert_eq!(e, before);
+    // Multiplicative forms need positive data.
+    assert_eq!(
+        kind(
+            Ets::default()
+                .error(replicast::forecast::ErrorType::Multiplicative)
+                .fit(&[0.0, 1.0, 2.0, 1.0])
+        ),
+        ErrorKind::InvalidInput
+    );
+    // Timestamps.
+    assert_eq!(
+        kind(regularize(&[2, 1], &[1.0, 1.0], None)),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        kind(regularize(&[1], &[1.0, 1.0], None)),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        kind(regularize(&[1, 2], &[f64::NAN, f64::NAN], None)),
+        ErrorKind::InsufficientData
+    );
+    assert_eq!(
+        kind(detect_periods(&[1.0, f64::NAN], &PeriodConfig::default())),
+        ErrorKind::InvalidInput
+    );
+}
+
+#[test]
+fn fitted_models_are_send_sync_and_deterministic() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<FittedModel>();
+    assert_send_sync::<ModelSpec>();
+    let y: Vec<f64> = (0..300)
+        .map(|t| 20.0 + 5.0 * (f64::from(t % 24) / 24.0 * std::f64::consts::TAU).sin())
+        .collect();
+    for spec in specs() {
+        assert_eq!(spec.fit(&y).unwrap(), spec.fit(&y).unwrap());
+    }
+}
+
+#[test]
+fn weekly_season_at_one_minute_serialises_under_one_mib() {
+    let week = 7 * 1440;
+    let y: Vec<f64> = (0..2 * week)
+        .map(|t| 100.0 + 30.0 * (f64::from(t % 1440) / 1440.0 * std::f64::consts::TAU).sin())
+        .collect();
+    for spec in [
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(week as usize)),
+        ModelSpec::Ets(Ets::default().period(week as usize).max_evals(20)),
+    ] {
+        let fitted = spec.fit(&y).unwrap();
+        let json = serde_json::to_string(&fitted).unwrap();
+        assert!(json.len() < 400 * 1024, "{} bytes", json.len());
+        let back: FittedModel = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, fitted);
+    }
+}
+
+#[test]
+fn incremental_update_equals_fit_on_longer_series_for_seasonal_naive() {
+    let y: Vec<f64> = (0..50).map(|t| f64::from((t * 7) % 11)).collect();
+    let full = SeasonalNaive::new(5).fit(&y).unwrap();
+    let mut inc = SeasonalNaive::new(5).fit(&y[..20]).unwrap();
+    for &v in &y[20..] {
+        inc.update(v).unwrap();
+    }
+    assert_eq!(
+        full.predict(12, 0.9).unwrap(),
+        inc.predict(12, 0.9).unwrap()
+    );
+}
+
+fn series() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(-1e3..1e3f64, 12..120)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn forecasts_are_finite_ordered_and_nested(y in series(), h in 1usize..30, which in 0usize..6) {
+        let spec = &specs()[which];
+        let fitted = match spec.fit(&y) {
+            Ok(f) => f,
+            Err(e) => {
+                prop_assert!(matches!(e.kind(), ErrorKind::InsufficientData | ErrorKind::NotConverged), "{e}");
+                return Ok(());
+            }
+        };
+        let narrow = fitted.predict(h, 0.5);
+        let wide = fitted.predict(h, 0.95);
+        if let (Ok(narrow), Ok(wide)) = (narrow, wide) {
+            prop_assert_eq!(narrow.point.len(), h);
+            let (n, w) = (narrow.intervals.unwrap(), wide.intervals.unwrap());
+            for i in 0..h {
+                let p = narrow.point[i];
+                prop_assert!(p.is_finite());
+                prop_assert!(n.lower[i] <= p && p <= n.upper[i]);
+                prop_assert!(w.lower[i] <= n.lower[i] && n.upper[i] <= w.upper[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn updates_keep_forecasts_finite(y in series(), extra in prop::collection::vec(-1e3..1e3f64, 1..40)) {
+        for spec in specs() {
+            if let Ok(mut m) = spec.fit(&y) {
+                for &v in &extra {
+                    // An update may refuse (multiplicative state); it must not panic.
+                    let _ = m.update(v);
+                }
+                if let Ok(fc) = m.predict(5, 0.9) {
+                    prop_assert!(fc.point.iter().all(|p| p.is_finite()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_panic_on_any_input(y in prop::collection::vec(prop::num::f64::ANY, 0..40)) {
+        for spec in specs() {
+            let _ = spec.fit(&y);
+        }
+        let _ = detect_periods(&y, &PeriodConfig::default());
+    }
+}
+
+fn load(name: &str) -> (Vec<i64>, Vec<f64>) {
+    let path = format!("{}/../testdata/traces/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let (t, v) = l.split_once(',').unwrap();
+            (t.parse::<i64>().unwrap() * 1000, v.parse::<f64>().unwrap())
+        })
+        .unzip()
+}
+
+#[test]
+fn rolling_origin_on_committed_excerpts() {
+    // NASA-HTTP, first 5 days at 1 min: daily season, baseline season 1440.
+    let (ts, ys) = load("nasa_http_1995jul_1min_first5d.csv");
+    let r = evaluate(&ts, &ys, &EvalConfig::default()).unwrap();
+    println!("nasa excerpt: {r:?}");
+    assert_eq!((r.step_s, r.season, r.filled), (60, 1440, 0));
+    assert!(r.horizons[0].rel_mae < 0.8 && r.horizons[1].rel_mae < 0.85);
+    for h in &r.horizons {
+        assert!((0.8..=0.98).contains(&h.coverage), "{h:?}");
+    }
+    assert!(r.updates > 0 && r.refits >= 1);
+    // NAB EC2 CPU at 5 min: level shifts, no season to speak of.
+    let (ts, ys) = load("nab_ec2_cpu_ac20cd_5min.csv");
+    let r = evaluate(&ts, &ys, &EvalConfig::default()).unwrap();
+    println!("ec2 excerpt: {r:?}");
+    assert_eq!(
+        (r.step_s, r.horizons[0].steps, r.horizons[1].steps),
+        (300, 1, 3)
+    );
+    assert!(r.horizons[0].rel_mae < 0.3, "{:?}", r.horizons[0]);
+}
