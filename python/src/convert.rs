@@ -6,9 +6,18 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
+/// What a converted value is: decides the error a NaN or infinity raises.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Role {
+    /// An observation: `InvalidInputError`.
+    Input,
+    /// A spec: `InvalidConfigError`.
+    Config,
+}
+
 /// Converts plain Python data (dict, list, tuple, str, int, float, bool, None; numpy scalars
 /// through `__index__` / `__float__`) into a JSON value.
-pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+pub(crate) fn to_value(obj: &Bound<'_, PyAny>, role: Role) -> PyResult<Value> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -24,15 +33,15 @@ pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
             let key = k.cast::<PyString>().map_err(|_| {
                 PyTypeError::new_err(format!("mapping keys must be str, got {}", type_name(&k)))
             })?;
-            map.insert(key.to_str()?.to_owned(), to_value(&v)?);
+            map.insert(key.to_str()?.to_owned(), to_value(&v, role)?);
         }
         return Ok(Value::Object(map));
     }
     if let Ok(l) = obj.cast::<PyList>() {
-        return l.iter().map(|v| to_value(&v)).collect();
+        return l.iter().map(|v| to_value(&v, role)).collect();
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        return t.iter().map(|v| to_value(&v)).collect();
+        return t.iter().map(|v| to_value(&v, role)).collect();
     }
     if obj.is_instance_of::<PyInt>() || obj.hasattr("__index__")? {
         if let Ok(i) = obj.extract::<i64>() {
@@ -42,7 +51,11 @@ pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if obj.is_instance_of::<PyFloat>() || obj.hasattr("__float__")? {
         let f: f64 = obj.extract()?;
         return Number::from_f64(f).map(Value::Number).ok_or_else(|| {
-            PyValueError::new_err(format!("values must be finite numbers, got {f}"))
+            let message = format!("values must be finite numbers, got {f}");
+            match role {
+                Role::Input => crate::error::InvalidInputError::new_err(message),
+                Role::Config => crate::error::InvalidConfigError::new_err(message),
+            }
         });
     }
     Err(PyTypeError::new_err(format!(

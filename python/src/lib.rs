@@ -18,7 +18,7 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 use replicast::hpa::{MetricInput, Pod};
 use replicast::{Decision, DecisionInput, Scaler, ScalerSpec, ScalerState};
 
-use crate::convert::{Floats, floats, from_value, to_value, type_name};
+use crate::convert::{Floats, Role, floats, from_value, to_value, type_name};
 use crate::error::{SerializationError, invalid_input, to_pyerr};
 
 /// A validated scaler configuration (replicast's format, a Kubernetes HPA manifest, ...).
@@ -42,7 +42,7 @@ fn parse_spec(obj: &Bound<'_, PyAny>) -> PyResult<ScalerSpec> {
         return parsed.map_err(|e| to_pyerr(&e));
     }
     if obj.cast::<PyDict>().is_ok() {
-        let value = to_value(obj)?;
+        let value = to_value(obj, Role::Config)?;
         return ScalerSpec::from_value(value).map_err(|e| to_pyerr(&e));
     }
     Err(PyTypeError::new_err(format!(
@@ -347,7 +347,7 @@ fn from_list<T: serde::de::DeserializeOwned>(
     }
     let mut out = Vec::new();
     for (i, item) in obj.try_iter()?.enumerate() {
-        let value = to_value(&item?)?;
+        let value = to_value(&item?, Role::Input)?;
         out.push(
             serde_json::from_value(value)
                 .map_err(|e| invalid_input(format!("{name}[{i}]: {e}")))?,

@@ -79,3 +79,40 @@ fn every_hpa_vector_passes() {
         failures.join("\n")
     );
 }
+
+/// `testdata/bindings/hpa-reconcile.json`: every reconcile vector a `Scaler` accepts, with the
+/// decision Rust makes, for the bindings to replay. Rewritten by
+/// `UPDATE_GOLDEN=1 cargo test -p replicast --test conformance`; otherwise it must be current.
+#[test]
+fn binding_cases_are_current() {
+    let mut cases = Vec::new();
+    for file in vector_files() {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for vector in doc["vectors"].as_array().unwrap() {
+            if vector["group"] == "reconcile"
+                && let Some(case) = reconcile::binding_case(vector)
+            {
+                cases.push(case);
+            }
+        }
+    }
+    let doc = serde_json::json!({
+        "about": "generated from vectors/hpa/*.json (group reconcile) by core/tests/conformance: \
+                  UPDATE_GOLDEN=1 cargo test -p replicast --test conformance; do not edit",
+        "cases": cases,
+    });
+    let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/bindings/hpa-reconcile.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == text,
+        "{} is out of date: run UPDATE_GOLDEN=1 cargo test -p replicast --test conformance",
+        path.display()
+    );
+}

@@ -92,7 +92,8 @@ fn condition_list(decision: &Decision) -> Vec<(String, String, String)> {
         .collect()
 }
 
-pub(crate) fn reconcile(v: &Value) -> Outcome {
+/// A reconcile vector as the spec, the starting HPA history and the input it describes.
+pub(crate) fn build(v: &Value) -> (ScalerSpec, HpaHistory, DecisionInput) {
     let inputs = &v["inputs"];
     let hpa_in = &inputs["hpa"];
     let controller = convert::controller_config(v);
@@ -132,7 +133,11 @@ pub(crate) fn reconcile(v: &Value) -> Outcome {
         metrics: metric_inputs,
         ..DecisionInput::default()
     };
-    let mut hist = history(&inputs["history"]);
+    (spec, history(&inputs["history"]), input)
+}
+
+pub(crate) fn reconcile(v: &Value) -> Outcome {
+    let (spec, mut hist, input) = build(v);
     let start = hist.clone();
     let decision = hpa::reconcile(&spec, &mut hist, &input)
         .map_err(|e| format!("reconcile returned an error: {e}"))?;
@@ -199,4 +204,22 @@ fn check(v: &Value, decision: &Decision) -> Outcome {
         ));
     }
     Ok(())
+}
+
+/// The reconcile vectors whose spec `Scaler::new` accepts, as replicast's own JSON types and
+/// the decision `Scaler::decide` makes: what the bindings' tests replay (Python: exactly).
+pub(crate) fn binding_case(v: &Value) -> Option<Value> {
+    let (spec, hist, input) = build(v);
+    let scaler = Scaler::new(spec.clone()).ok()?;
+    let mut state = ScalerState::with_hpa_history(hist);
+    let start = state.clone();
+    let decision = scaler.decide(&mut state, &input).ok()?;
+    Some(serde_json::json!({
+        "name": v["name"],
+        "spec": spec,
+        "state": serde_json::from_str::<Value>(&start.to_json()).unwrap(),
+        "input": input,
+        "decision": decision,
+        "state_after": serde_json::from_str::<Value>(&state.to_json()).unwrap(),
+    }))
 }
