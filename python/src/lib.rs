@@ -382,6 +382,26 @@ impl PyScaler {
         }
     }
 
+    /// Decides the replicas for one workload, updating `state` on success (GIL released).
+    ///
+    /// Args:
+    ///     state: The workload's ScalerState; updated only when the decision succeeds.
+    ///     now_ms: The decision instant in milliseconds; never before the previous one.
+    ///     current_replicas: The target's current desired replicas.
+    ///     status_replicas: Replicas that exist; defaults to current_replicas.
+    ///     ready_replicas: Ready pods, when pods is not given.
+    ///     pods: Per-pod state dicts.
+    ///     metrics: One input dict per HPA metric, in spec order, e.g.
+    ///         {"kind": "aggregated", "value": 85.0, "ready_replicas": 4}.
+    ///     signals: Named values for the threshold source.
+    ///     healthy: The caller's health check; False blocks scale-down.
+    ///
+    /// Returns:
+    ///     The Decision, with its proposals, steps and conditions.
+    ///
+    /// Raises:
+    ///     InvalidInputError: An unusable observation (NaN, negative, out of order, malformed).
+    ///     TypeError: An argument of the wrong type.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (state, *, now_ms, current_replicas, status_replicas=None,
         ready_replicas=None, pods=None, metrics=None, signals=None, healthy=None))]
@@ -419,6 +439,26 @@ impl PyScaler {
             .map_err(|e| to_pyerr(&e))
     }
 
+    /// Decides for many workloads at one instant in one call (GIL released).
+    ///
+    /// Row i of `values` is workload i: one column per HPA metric (an aggregated value), then
+    /// one per threshold signal. NaN marks a missing value: the workload holds on it.
+    ///
+    /// Args:
+    ///     states: One ScalerState per workload.
+    ///     now_ms: The decision instant in milliseconds.
+    ///     current_replicas: 1-D array-like of whole numbers.
+    ///     values: 2-D (n_workloads, n_columns) array-like, or 1-D for one column.
+    ///     ready_replicas: 1-D array-like; defaults to current_replicas.
+    ///     on_error: "raise" (the first workload error) or "nan" (NaN in its slot).
+    ///
+    /// Returns:
+    ///     A float64 ndarray of replicas, one per workload.
+    ///
+    /// Raises:
+    ///     ValueError: Wrong dimensionality or length.
+    ///     TypeError: A non-numeric array or a states item that is not a ScalerState.
+    ///     InvalidInputError: A workload's observation is unusable (on_error="raise").
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (states, *, now_ms, current_replicas, values, ready_replicas=None,
         on_error="raise"))]
