@@ -31,3 +31,16 @@ cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/thr
 cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/threshold-presets.yaml
 cargo run --quiet --locked -p replicast-cli -- recommend --spec testdata/seed/thresholds.yaml \
     --input examples/inputs/seed-threshold-observation.json
+
+echo "== Python: build the extension into .venv, pytest, stubtest"
+VENV="${REPLICAST_VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    'maturin>=1,<2' numpy pytest mypy prometheus-client
+(cd python && "../$VENV/bin/maturin" develop --release --quiet)
+"$VENV/bin/python" -m pytest python/tests -q
+(cd python && "../$VENV/bin/python" -m mypy.stubtest replicast._replicast \
+    --allowlist stubtest-allowlist.txt)
+"$VENV/bin/python" -m mypy --strict python/replicast examples/python
