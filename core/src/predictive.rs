@@ -171,6 +171,10 @@ impl PredictiveSpec {
     }
 }
 
+/// Likelihood evaluations allowed per refit of the predictive source's model (the default of
+/// [`Auto`] is larger; a refit here runs inside a `decide` call once a day per workload).
+const PREDICTIVE_REFIT_EVALS: usize = 120;
+
 /// What the predictive source remembers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -248,6 +252,8 @@ pub(crate) fn record(
             step_s: u64::from(spec.sample_interval_s),
             horizon: spec.lead_steps(),
             refit_every: spec.refit_every() as usize,
+            // a smaller likelihood budget than the default: this refit runs inside a decision
+            max_evals: PREDICTIVE_REFIT_EVALS,
             ..Auto::default()
         };
         let recent = &state.history[state.history.len().saturating_sub(cap)..];
