@@ -122,6 +122,17 @@ typedef uint32_t replicast_stage;
 // from any thread, and freed once.
 typedef struct replicast_error replicast_error;
 
+// A fitted forecasting model (seasonal naive, ETS or auto-selected): it forecasts the steps
+// after its last observation and absorbs new observations one at a time without refitting.
+// Persist it with `replicast_fitted_model_to_json`.
+//
+// Ownership: created by `replicast_model_fit` / `replicast_fitted_model_from_json`, owned by the
+// caller, released with `replicast_fitted_model_free`. Thread-safety: not synchronised —
+// `replicast_fitted_model_update` needs the model to itself; the read-only calls (`_predict`,
+// `_n_obs`, `_to_json`) may run concurrently from several threads while no update runs. The
+// handle may move between threads between calls.
+typedef struct replicast_fitted_model replicast_fitted_model;
+
 // A validated spec, ready to decide for any number of workloads (each with its own
 // `replicast_scaler_state`).
 //
@@ -215,6 +226,113 @@ const char *replicast_error_message(const struct replicast_error *err);
 // # Safety
 // `err` is NULL or a live handle from this library, not used afterwards.
 void replicast_error_free(struct replicast_error *err);
+
+// Fits the model described by `spec_json` (UTF-8 JSON, `spec_len` bytes, no NUL needed; the
+// Rust `ModelSpec` schema: `{"kind": "seasonal_naive", "period": 24}`, `{"kind": "ets", ...}`
+// or `{"kind": "auto", "step_s": 60, ...}`) to the series `y` (`n` values, oldest first, one per
+// step, every value finite) and writes the fitted model to `*out`.
+//
+// # Errors
+// `REPLICAST_STATUS_INVALID_CONFIG` for malformed JSON, an unknown kind or field, or an invalid
+// spec (naming the field); `REPLICAST_STATUS_INVALID_INPUT` for an empty series or a non-finite
+// value (naming its index); `REPLICAST_STATUS_INSUFFICIENT_DATA` when `y` is too short for the
+// model (e.g. shorter than two seasons); `REPLICAST_STATUS_NUMERICAL` if estimation breaks down.
+// `*out` is not written on failure.
+//
+// # Safety
+// `spec_json` is valid for reads of `spec_len` bytes (NULL only if `spec_len` is 0); `y` is
+// valid for reads of `n` doubles (NULL only if `n` is 0); `out` is valid for writing one
+// pointer; `err_out` is NULL or valid for writing one pointer.
+replicast_status replicast_model_fit(const char *spec_json,
+                                     size_t spec_len,
+                                     const double *y,
+                                     size_t n,
+                                     struct replicast_fitted_model **out,
+                                     struct replicast_error **err_out);
+
+// Absorbs `y`, the observation one step after the model's last one, without refitting (O(1),
+// O(period) at worst; an auto model may refit itself when its chosen model degrades).
+//
+// # Errors
+// `REPLICAST_STATUS_INVALID_INPUT` if `y` is NaN or infinite; the model is unchanged then.
+//
+// # Safety
+// `model` is NULL or a live model handle that no other thread uses during the call; `err_out`
+// is NULL or valid for writing one pointer.
+replicast_status replicast_fitted_model_update(struct replicast_fitted_model *model,
+                                               double y,
+                                               struct replicast_error **err_out);
+
+// Forecasts steps `1..=horizon` after the model's last observation into the caller's arrays:
+// `point[i]` is the forecast `i + 1` steps ahead and, when `level` is not 0, `lower[i]` /
+// `upper[i]` bound the central prediction interval of coverage `level` (in (0, 1), e.g. 0.9).
+// With `level` 0 no interval is computed and `lower` / `upper` are not touched (they may be
+// NULL). Each array holds `out_len` doubles, which must be at least `horizon`; elements from
+// `horizon` on are not written. Nothing is written on failure.
+//
+// # Errors
+// `REPLICAST_STATUS_BUFFER_TOO_SMALL` when `out_len < horizon`; `REPLICAST_STATUS_INVALID_INPUT`
+// when `horizon` is 0 or `level` is neither 0 nor in (0, 1); `REPLICAST_STATUS_INSUFFICIENT_DATA`
+// when the model declines to forecast (an auto model after every candidate did badly);
+// `REPLICAST_STATUS_NUMERICAL` if a forecast is not finite.
+//
+// # Safety
+// `model` is NULL or a live model handle not being updated by another thread; `point` is valid
+// for writes of `out_len` doubles (NULL only if `out_len` is 0); unless `level` is 0, so are
+// `lower` and `upper`; `err_out` is NULL or valid for writing one pointer.
+replicast_status replicast_fitted_model_predict(const struct replicast_fitted_model *model,
+                                                size_t horizon,
+                                                double level,
+                                                double *point,
+                                                double *lower,
+                                                double *upper,
+                                                size_t out_len,
+                                                struct replicast_error **err_out);
+
+// Writes to `*out` how many observations the model has absorbed (fit plus updates).
+//
+// # Safety
+// `model` is NULL or a live model handle not being updated by another thread; `out` is valid
+// for writing one `size_t`; `err_out` is NULL or valid for writing one pointer.
+replicast_status replicast_fitted_model_n_obs(const struct replicast_fitted_model *model,
+                                              size_t *out,
+                                              struct replicast_error **err_out);
+
+// Serialises `model` as compact JSON (the Rust `FittedModel` serde form, `{"kind": ...}`) into
+// the caller's buffer: query-then-fill, as in `replicast_scaler_state_to_json` (`*out_needed`
+// always receives the JSON bytes plus the NUL; a short buffer is left untouched and the call
+// returns `REPLICAST_STATUS_BUFFER_TOO_SMALL`).
+//
+// # Safety
+// `model` is NULL or a live model handle not being updated by another thread; `buf` is valid
+// for writes of `buf_len` bytes (NULL only if `buf_len` is 0); `out_needed` is valid for
+// writing one `size_t`; `err_out` is NULL or valid for writing one pointer.
+replicast_status replicast_fitted_model_to_json(const struct replicast_fitted_model *model,
+                                                char *buf,
+                                                size_t buf_len,
+                                                size_t *out_needed,
+                                                struct replicast_error **err_out);
+
+// Restores a model from `replicast_fitted_model_to_json` output (`json`, `json_len` bytes of
+// UTF-8, no NUL needed) into `*out`.
+//
+// # Errors
+// `REPLICAST_STATUS_SERIALIZATION` for malformed JSON, or JSON that does not describe a usable
+// model (it must forecast one step).
+//
+// # Safety
+// `json` is valid for reads of `json_len` bytes (NULL only if `json_len` is 0); `out` is valid
+// for writing one pointer; `err_out` is NULL or valid for writing one pointer.
+replicast_status replicast_fitted_model_from_json(const char *json,
+                                                  size_t json_len,
+                                                  struct replicast_fitted_model **out,
+                                                  struct replicast_error **err_out);
+
+// Releases `model`; NULL is a no-op.
+//
+// # Safety
+// `model` is NULL or a live model handle that no call is using, not used afterwards.
+void replicast_fitted_model_free(struct replicast_fitted_model *model);
 
 // Decides for one workload from an aggregated observation; `values` holds `n_values` doubles
 // (`replicast_scaler_metric_count` of them). The summary goes to `*out`; `state` is updated

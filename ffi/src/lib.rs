@@ -3,8 +3,8 @@
 //! Conventions (the project's STYLE.md §4):
 //!
 //! - every symbol starts with `replicast_`; handles are opaque (`replicast_scaler`,
-//!   `replicast_scaler_state`, `replicast_error`), created through `T **out` and freed by exactly
-//!   one `replicast_<type>_free` that accepts NULL;
+//!   `replicast_scaler_state`, `replicast_fitted_model`, `replicast_error`), created through
+//!   `T **out` and freed by exactly one `replicast_<type>_free` that accepts NULL;
 //! - fallible calls return a [`replicast_status`]: `0` on success, the core's `ErrorKind` numbers
 //!   (1–6), or `NULL_ARGUMENT` (100), `BUFFER_TOO_SMALL` (101), `PANIC` (102); their last parameter
 //!   is an optional `replicast_error **err_out` that receives the message on failure (there is no
@@ -17,13 +17,16 @@
 //! - every export runs inside a panic boundary: a panic becomes `REPLICAST_STATUS_PANIC`, never an
 //!   unwind across the ABI or an abort.
 //!
-//! Forecasting exports will follow once the core's forecasting module lands.
+//! Forecasting crosses as `replicast_model_fit` (a `ModelSpec` JSON and a `const double *`
+//! series) into an opaque `replicast_fitted_model`, which predicts into caller-allocated
+//! `double *` arrays and updates one observation at a time.
 
 // The C names (`replicast_scaler`, `replicast_status`) are the ABI; they are not Rust-style.
 #![allow(non_camel_case_types)]
 
 mod boundary;
 mod error;
+mod forecast;
 mod hot;
 mod scaler;
 mod state;
@@ -31,6 +34,11 @@ mod status;
 
 pub use error::{
     replicast_error, replicast_error_free, replicast_error_message, replicast_error_status,
+};
+pub use forecast::{
+    replicast_fitted_model, replicast_fitted_model_free, replicast_fitted_model_from_json,
+    replicast_fitted_model_n_obs, replicast_fitted_model_predict, replicast_fitted_model_to_json,
+    replicast_fitted_model_update, replicast_model_fit,
 };
 pub use hot::{
     replicast_aggregated_input, replicast_decision_summary, replicast_health,

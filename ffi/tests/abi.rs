@@ -784,3 +784,526 @@ fn panics_become_a_status() {
         replicast_status::Panic
     );
 }
+
+// ---- forecasting ----
+
+/// 3 seasons of a period-4 pattern, the last season `[10, 20, 30, 40]`.
+const SERIES: [f64; 12] = [
+    1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 20.0, 30.0, 40.0,
+];
+const NAIVE4: &str = r#"{"kind": "seasonal_naive", "period": 4}"#;
+
+fn fit(spec: &str, y: &[f64]) -> (replicast_status, *mut replicast_fitted_model) {
+    let mut m = null_mut();
+    let mut err = null_mut();
+    let st = unsafe {
+        replicast_model_fit(
+            spec.as_ptr().cast(),
+            spec.len(),
+            y.as_ptr(),
+            y.len(),
+            &raw mut m,
+            &raw mut err,
+        )
+    };
+    if st == replicast_status::Ok {
+        assert!(err.is_null());
+    } else {
+        assert!(m.is_null());
+        let (code, _) = take(err);
+        assert_eq!(code, st);
+    }
+    (st, m)
+}
+
+fn fit_err(spec: &str, y: &[f64]) -> (replicast_status, String) {
+    let mut m = null_mut();
+    let mut err = null_mut();
+    let st = unsafe {
+        replicast_model_fit(
+            spec.as_ptr().cast(),
+            spec.len(),
+            y.as_ptr(),
+            y.len(),
+            &raw mut m,
+            &raw mut err,
+        )
+    };
+    assert!(m.is_null());
+    let (code, message) = take(err);
+    assert_eq!(code, st);
+    (st, message)
+}
+
+/// Predicts `horizon` steps at `level` into buffers of `cap`; the status and the three arrays.
+fn predict(
+    m: *const replicast_fitted_model,
+    horizon: usize,
+    level: f64,
+    cap: usize,
+) -> (replicast_status, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (mut p, mut lo, mut hi) = (vec![-1.0; cap], vec![-1.0; cap], vec![-1.0; cap]);
+    let st = unsafe {
+        replicast_fitted_model_predict(
+            m,
+            horizon,
+            level,
+            p.as_mut_ptr(),
+            lo.as_mut_ptr(),
+            hi.as_mut_ptr(),
+            cap,
+            null_mut(),
+        )
+    };
+    (st, p, lo, hi)
+}
+
+fn model_json(m: *const replicast_fitted_model) -> String {
+    let mut needed = 0usize;
+    let st =
+        unsafe { replicast_fitted_model_to_json(m, null_mut(), 0, &raw mut needed, null_mut()) };
+    assert_eq!(st, replicast_status::BufferTooSmall);
+    let mut buf = vec![0u8; needed];
+    let st = unsafe {
+        replicast_fitted_model_to_json(
+            m,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &raw mut needed,
+            null_mut(),
+        )
+    };
+    assert_eq!(st, replicast_status::Ok);
+    CStr::from_bytes_with_nul(&buf)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn model_fit_errors() {
+    // NULLs
+    let mut m = null_mut();
+    let y = SERIES;
+    assert_eq!(
+        unsafe {
+            replicast_model_fit(
+                NAIVE4.as_ptr().cast(),
+                NAIVE4.len(),
+                y.as_ptr(),
+                y.len(),
+                null_mut(),
+                null_mut(),
+            )
+        },
+        replicast_status::NullArgument
+    );
+    assert_eq!(
+        unsafe { replicast_model_fit(null(), 3, y.as_ptr(), y.len(), &raw mut m, null_mut()) },
+        replicast_status::NullArgument
+    );
+    assert_eq!(
+        unsafe {
+            replicast_model_fit(
+                NAIVE4.as_ptr().cast(),
+                NAIVE4.len(),
+                null(),
+                5,
+                &raw mut m,
+                null_mut(),
+            )
+        },
+        replicast_status::NullArgument
+    );
+    assert!(m.is_null());
+    // bad JSON, unknown kind, unknown field, invalid spec, not UTF-8
+    for spec in [
+        "{",
+        r#"{"kind": "prophet"}"#,
+        r#"{"kind": "ets", "bogus": 1}"#,
+        r#"{"kind": "seasonal_naive", "period": 0}"#,
+        "\u{0}\u{1}",
+    ] {
+        let (st, msg) = fit_err(spec, &SERIES);
+        assert_eq!(st, replicast_status::InvalidConfig, "{spec}: {msg}");
+    }
+    let bytes = [0xffu8, 0xfe];
+    assert_eq!(
+        unsafe {
+            replicast_model_fit(
+                bytes.as_ptr().cast(),
+                2,
+                y.as_ptr(),
+                y.len(),
+                &raw mut m,
+                null_mut(),
+            )
+        },
+        replicast_status::InvalidConfig
+    );
+    let (_, msg) = fit_err(r#"{"kind": "seasonal_naive", "period": 0}"#, &SERIES);
+    assert!(msg.contains("period"), "{msg}");
+    // NaN / infinite input, empty series, too short
+    let mut bad = SERIES;
+    bad[5] = f64::NAN;
+    let (st, msg) = fit_err(NAIVE4, &bad);
+    assert_eq!(st, replicast_status::InvalidInput);
+    assert!(msg.contains("y[5]"), "{msg}");
+    bad[5] = f64::INFINITY;
+    assert_eq!(fit_err(NAIVE4, &bad).0, replicast_status::InvalidInput);
+    assert_eq!(
+        unsafe {
+            replicast_model_fit(
+                NAIVE4.as_ptr().cast(),
+                NAIVE4.len(),
+                null(),
+                0,
+                &raw mut m,
+                null_mut(),
+            )
+        },
+        replicast_status::InvalidInput
+    );
+    assert_eq!(
+        fit_err(NAIVE4, &SERIES[..2]).0,
+        replicast_status::InsufficientData
+    );
+}
+
+#[test]
+fn seasonal_naive_fit_predict_update() {
+    let (st, m) = fit(NAIVE4, &SERIES);
+    assert_eq!(st, replicast_status::Ok);
+    let mut n = 0usize;
+    assert_eq!(
+        unsafe { replicast_fitted_model_n_obs(m, &raw mut n, null_mut()) },
+        replicast_status::Ok
+    );
+    assert_eq!(n, 12);
+
+    // Point forecast only: the last season, repeated; lower/upper untouched (and may be NULL).
+    let (st, p, lo, hi) = predict(m, 6, 0.0, 8);
+    assert_eq!(st, replicast_status::Ok);
+    assert_eq!(p, [10.0, 20.0, 30.0, 40.0, 10.0, 20.0, -1.0, -1.0]);
+    assert!(lo.iter().chain(&hi).all(|&v| v == -1.0));
+    let mut p = [0.0; 2];
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_predict(
+                m,
+                2,
+                0.0,
+                p.as_mut_ptr(),
+                null_mut(),
+                null_mut(),
+                2,
+                null_mut(),
+            )
+        },
+        replicast_status::Ok
+    );
+    assert_eq!(p, [10.0, 20.0]);
+
+    // With an interval: the same as the core, bit for bit.
+    let core: replicast_core::forecast::FittedModel = serde_json::from_str(&model_json(m)).unwrap();
+    let want = replicast_core::forecast::Predict::predict(&core, 5, 0.9).unwrap();
+    let iv = want.intervals.unwrap();
+    let (st, p, lo, hi) = predict(m, 5, 0.9, 5);
+    assert_eq!(st, replicast_status::Ok);
+    assert_eq!(
+        (p, lo.clone(), hi.clone()),
+        (want.point, iv.lower, iv.upper)
+    );
+    assert!(lo[0] < 10.0 && 10.0 < hi[0]);
+
+    // Update shifts the season.
+    assert_eq!(
+        unsafe { replicast_fitted_model_update(m, 11.0, null_mut()) },
+        replicast_status::Ok
+    );
+    let (_, p, _, _) = predict(m, 4, 0.0, 4);
+    assert_eq!(p, [20.0, 30.0, 40.0, 11.0]);
+    assert_eq!(
+        unsafe { replicast_fitted_model_n_obs(m, &raw mut n, null_mut()) },
+        replicast_status::Ok
+    );
+    assert_eq!(n, 13);
+
+    // NaN update: InvalidInput, the model unchanged.
+    let before = model_json(m);
+    let mut err = null_mut();
+    assert_eq!(
+        unsafe { replicast_fitted_model_update(m, f64::NAN, &raw mut err) },
+        replicast_status::InvalidInput
+    );
+    assert!(take(err).1.contains("finite"));
+    assert_eq!(model_json(m), before);
+    unsafe { replicast_fitted_model_free(m) };
+}
+
+#[test]
+fn model_predict_errors() {
+    let (_, m) = fit(NAIVE4, &SERIES);
+    let mut buf = [-1.0; 4];
+    let mut err = null_mut();
+    // NULL model, NULL point, NULL lower/upper with a level
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_predict(
+                null(),
+                1,
+                0.0,
+                buf.as_mut_ptr(),
+                null_mut(),
+                null_mut(),
+                4,
+                &raw mut err,
+            )
+        },
+        replicast_status::NullArgument
+    );
+    assert!(take(err).1.contains("model"));
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_predict(
+                m,
+                1,
+                0.0,
+                null_mut(),
+                null_mut(),
+                null_mut(),
+                4,
+                null_mut(),
+            )
+        },
+        replicast_status::NullArgument
+    );
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_predict(
+                m,
+                1,
+                0.9,
+                buf.as_mut_ptr(),
+                null_mut(),
+                null_mut(),
+                4,
+                &raw mut err,
+            )
+        },
+        replicast_status::NullArgument
+    );
+    assert!(take(err).1.contains("lower"));
+    // short buffer: nothing written
+    let (st, p, _, _) = predict(m, 5, 0.9, 4);
+    assert_eq!(st, replicast_status::BufferTooSmall);
+    assert!(p.iter().all(|&v| v == -1.0));
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_predict(
+                m,
+                5,
+                0.0,
+                buf.as_mut_ptr(),
+                null_mut(),
+                null_mut(),
+                4,
+                &raw mut err,
+            )
+        },
+        replicast_status::BufferTooSmall
+    );
+    assert!(
+        take(err)
+            .1
+            .contains("out_len must be at least horizon (5), got 4")
+    );
+    // horizon 0 (no buffers needed), bad levels
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_predict(
+                m,
+                0,
+                0.0,
+                null_mut(),
+                null_mut(),
+                null_mut(),
+                0,
+                null_mut(),
+            )
+        },
+        replicast_status::InvalidInput
+    );
+    for level in [1.0, 1.5, -0.2, f64::NAN] {
+        let (st, p, lo, hi) = predict(m, 2, level, 2);
+        assert_eq!(st, replicast_status::InvalidInput, "level {level}");
+        assert!(p.iter().chain(&lo).chain(&hi).all(|&v| v == -1.0));
+    }
+    // update and n_obs with NULLs
+    assert_eq!(
+        unsafe { replicast_fitted_model_update(null_mut(), 1.0, null_mut()) },
+        replicast_status::NullArgument
+    );
+    assert_eq!(
+        unsafe { replicast_fitted_model_update(m, f64::NEG_INFINITY, null_mut()) },
+        replicast_status::InvalidInput
+    );
+    let mut n = 0usize;
+    assert_eq!(
+        unsafe { replicast_fitted_model_n_obs(null(), &raw mut n, null_mut()) },
+        replicast_status::NullArgument
+    );
+    assert_eq!(
+        unsafe { replicast_fitted_model_n_obs(m, null_mut(), null_mut()) },
+        replicast_status::NullArgument
+    );
+    unsafe { replicast_fitted_model_free(m) };
+    unsafe { replicast_fitted_model_free(null_mut()) };
+}
+
+#[test]
+fn model_json_round_trip_and_errors() {
+    let y: Vec<f64> = (0..96)
+        .map(|t| {
+            50.0 + 10.0 * (f64::from(t) * std::f64::consts::TAU / 24.0).sin() + f64::from(t % 5)
+        })
+        .collect();
+    let (st, m) = fit(r#"{"kind": "ets", "period": 24}"#, &y);
+    assert_eq!(st, replicast_status::Ok);
+    let json = model_json(m);
+    assert!(json.starts_with(r#"{"kind":"ets""#), "{json}");
+
+    // short buffer: needed reported, buffer untouched
+    let mut small = [7u8; 8];
+    let mut needed = 0usize;
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_to_json(
+                m,
+                small.as_mut_ptr().cast(),
+                small.len(),
+                &raw mut needed,
+                null_mut(),
+            )
+        },
+        replicast_status::BufferTooSmall
+    );
+    assert_eq!(needed, json.len() + 1);
+    assert_eq!(small, [7u8; 8]);
+    assert_eq!(
+        unsafe { replicast_fitted_model_to_json(m, null_mut(), 4, &raw mut needed, null_mut()) },
+        replicast_status::NullArgument
+    );
+    assert_eq!(
+        unsafe { replicast_fitted_model_to_json(m, null_mut(), 0, null_mut(), null_mut()) },
+        replicast_status::NullArgument
+    );
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_to_json(null(), null_mut(), 0, &raw mut needed, null_mut())
+        },
+        replicast_status::NullArgument
+    );
+
+    // restore: same JSON, same forecasts
+    let mut back = null_mut();
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_from_json(
+                json.as_ptr().cast(),
+                json.len(),
+                &raw mut back,
+                null_mut(),
+            )
+        },
+        replicast_status::Ok
+    );
+    assert_eq!(model_json(back), json);
+    assert_eq!(predict(m, 30, 0.8, 30), predict(back, 30, 0.8, 30));
+    let (st, p, _, _) = predict(back, 30, 0.8, 30);
+    assert_eq!(st, replicast_status::Ok);
+    assert!(p.iter().all(|v| v.is_finite()));
+
+    // bad JSON, wrong kind, inconsistent model, NULLs
+    let mut out = null_mut();
+    let mut err = null_mut();
+    let inconsistent = model_json_of_naive_with_short_buffer();
+    for bad in ["{", r#"{"kind": "prophet"}"#, "[]", inconsistent.as_str()] {
+        assert_eq!(
+            unsafe {
+                replicast_fitted_model_from_json(
+                    bad.as_ptr().cast(),
+                    bad.len(),
+                    &raw mut out,
+                    &raw mut err,
+                )
+            },
+            replicast_status::Serialization,
+            "{bad}"
+        );
+        assert!(out.is_null());
+        let (code, _) = take(err);
+        assert_eq!(code, replicast_status::Serialization);
+    }
+    assert_eq!(
+        unsafe { replicast_fitted_model_from_json(null(), 2, &raw mut out, null_mut()) },
+        replicast_status::NullArgument
+    );
+    assert_eq!(
+        unsafe {
+            replicast_fitted_model_from_json(
+                json.as_ptr().cast(),
+                json.len(),
+                null_mut(),
+                null_mut(),
+            )
+        },
+        replicast_status::NullArgument
+    );
+    unsafe {
+        replicast_fitted_model_free(back);
+        replicast_fitted_model_free(m);
+    }
+}
+
+/// A seasonal naive model whose ring buffer is shorter than its period: serde accepts it, using
+/// it would index out of bounds.
+fn model_json_of_naive_with_short_buffer() -> String {
+    let (_, m) = fit(NAIVE4, &SERIES);
+    let mut v: serde_json::Value = serde_json::from_str(&model_json(m)).unwrap();
+    unsafe { replicast_fitted_model_free(m) };
+    v["last"] = serde_json::json!([1.0]);
+    v["pos"] = serde_json::json!(3);
+    v.to_string()
+}
+
+#[test]
+fn auto_model_over_the_abi_equals_the_core() {
+    use replicast_core::forecast::{Fit, ModelSpec, Predict, Update};
+    let spec = r#"{"kind": "auto", "step_s": 3600}"#;
+    let y: Vec<f64> = (0..400).map(|t| 10.0 + f64::from(t % 7)).collect();
+    let (st, m) = fit(spec, &y);
+    assert_eq!(st, replicast_status::Ok);
+    let mut core = serde_json::from_str::<ModelSpec>(spec)
+        .unwrap()
+        .fit(&y)
+        .unwrap();
+    assert_eq!(model_json(m), serde_json::to_string(&core).unwrap());
+    for step in 0..3 {
+        let v = 10.0 + f64::from((400 + step) % 7);
+        assert_eq!(
+            unsafe { replicast_fitted_model_update(m, v, null_mut()) },
+            replicast_status::Ok
+        );
+        core.update(v).unwrap();
+    }
+    let want = core.predict(10, 0.95).unwrap();
+    let iv = want.intervals.unwrap();
+    let (st, p, lo, hi) = predict(m, 10, 0.95, 16);
+    assert_eq!(st, replicast_status::Ok);
+    assert_eq!(&p[..10], want.point.as_slice());
+    assert_eq!(&lo[..10], iv.lower.as_slice());
+    assert_eq!(&hi[..10], iv.upper.as_slice());
+    unsafe { replicast_fitted_model_free(m) };
+}

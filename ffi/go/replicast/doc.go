@@ -7,7 +7,11 @@
 // and persist it with [State.MarshalJSON]. Decisions never read a clock: the time is
 // [DecisionInput.NowMs].
 //
+// Forecasting: [FitModel] fits a model spec (seasonal naive, ETS or auto-selected) to a series
+// and returns a [FittedModel], which predicts with intervals and absorbs new observations
+// without refitting.
+//
 // The package links the static C library (libreplicast.a) through cgo; build it once with
-// scripts/build-ffi.sh from the repository root. Both handle types hold C memory: call Close
+// scripts/build-ffi.sh from the repository root. The handle types hold C memory: call Close
 // when done (a cleanup frees forgotten handles, but only eventually).
 package replicast

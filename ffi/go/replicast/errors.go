@@ -61,7 +61,7 @@ var (
 	ErrPanic            = &Error{Code: CodePanic, Msg: "panic"}
 )
 
-// ErrClosed is returned by methods of a [Scaler] or [State] after Close.
+// ErrClosed is returned by methods of a [Scaler], [State] or [FittedModel] after Close.
 var ErrClosed = errors.New("replicast: use of a closed handle")
 
 // errorFrom turns a status and its error handle into an error (nil for OK), freeing the handle.

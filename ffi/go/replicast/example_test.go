@@ -56,3 +56,29 @@ func ExampleScaler_DecideAggregated() {
 	fmt.Println(sum.Replicas, sum.Rescale, sum.LastStage == replicast.StageCombine, err)
 	// Output: 4 true true <nil>
 }
+
+func ExampleFitModel() {
+	// Three days of hourly load; a seasonal naive model forecasts the last day again.
+	y := make([]float64, 72)
+	for i := range y {
+		y[i] = float64(100 + i%24 + i/24)
+	}
+	model, err := replicast.FitModel(`{"kind": "seasonal_naive", "period": 24}`, y)
+	if err != nil {
+		panic(err)
+	}
+	defer model.Close()
+
+	fc, err := model.Predict(3, 0) // level 0: no interval
+	fmt.Println(fc.Point, fc.Intervals == nil, err)
+	_ = model.Update(150) // the next hour's observation
+	fc, _ = model.Predict(3, 0.9)
+	fmt.Println(fc.Point, fc.Intervals.Lower[0] < fc.Point[0])
+
+	_, err = replicast.FitModel(`{"kind": "seasonal_naive", "period": 24}`, y[:10])
+	fmt.Println(errors.Is(err, replicast.ErrInsufficientData))
+	// Output:
+	// [102 103 104] true <nil>
+	// [103 104 105] true
+	// true
+}

@@ -27,19 +27,9 @@ var _ io.Closer = (*Scaler)(nil)
 //
 // Errors are *Error with CodeInvalidConfig, naming the first invalid field.
 func NewScaler(spec any) (*Scaler, error) {
-	var data []byte
-	switch v := spec.(type) {
-	case []byte:
-		data = v
-	case string:
-		data = []byte(v)
-	case json.RawMessage:
-		data = v
-	default:
-		var err error
-		if data, err = json.Marshal(v); err != nil {
-			return nil, &Error{Code: CodeInvalidConfig, Msg: fmt.Sprintf("spec cannot be marshalled to JSON: %v", err)}
-		}
+	data, err := specJSON(spec)
+	if err != nil {
+		return nil, err
 	}
 	var ptr *C.replicast_scaler
 	var cerr *C.replicast_error

@@ -168,6 +168,61 @@ int main(void) {
     }
     free(batch_out);
 
+    /* Forecasting: a seasonal naive model repeats its last period. */
+    {
+        static const char MODEL[] = "{\"kind\": \"seasonal_naive\", \"period\": 4}";
+        const double y[12] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 20, 30, 40};
+        replicast_fitted_model *model = NULL;
+        CHECK(replicast_model_fit(MODEL, strlen(MODEL), y, 12, &model, &err) == REPLICAST_STATUS_OK);
+        CHECK(err == NULL && model != NULL);
+        double point[6], lower[6], upper[6];
+        CHECK(replicast_fitted_model_predict(model, 6, 0.0, point, NULL, NULL, 6, NULL) == REPLICAST_STATUS_OK);
+        CHECK(point[0] == 10.0 && point[3] == 40.0 && point[4] == 10.0 && point[5] == 20.0);
+        CHECK(replicast_fitted_model_predict(model, 4, 0.9, point, lower, upper, 6, NULL) == REPLICAST_STATUS_OK);
+        CHECK(lower[0] < point[0] && point[0] < upper[0]);
+        printf("forecast: %.1f [%.2f, %.2f]\n", point[0], lower[0], upper[0]);
+        CHECK(replicast_fitted_model_predict(model, 7, 0.0, point, NULL, NULL, 6, &err) == REPLICAST_STATUS_BUFFER_TOO_SMALL);
+        replicast_error_free(err);
+        err = NULL;
+        CHECK(replicast_fitted_model_update(model, 11.0, NULL) == REPLICAST_STATUS_OK);
+        CHECK(replicast_fitted_model_predict(model, 4, 0.0, point, NULL, NULL, 6, NULL) == REPLICAST_STATUS_OK);
+        CHECK(point[0] == 20.0 && point[3] == 11.0);
+        size_t n_obs = 0;
+        CHECK(replicast_fitted_model_n_obs(model, &n_obs, NULL) == REPLICAST_STATUS_OK && n_obs == 13);
+
+        /* A non-finite value: INVALID_INPUT, naming it. */
+        double nan_y[12];
+        memcpy(nan_y, y, sizeof nan_y);
+        nan_y[5] = 0.0 / 0.0;
+        replicast_fitted_model *bad_model = NULL;
+        CHECK(replicast_model_fit(MODEL, strlen(MODEL), nan_y, 12, &bad_model, &err) == REPLICAST_STATUS_INVALID_INPUT);
+        CHECK(bad_model == NULL && strstr(replicast_error_message(err), "y[5]") != NULL);
+        replicast_error_free(err);
+        err = NULL;
+        CHECK(replicast_fitted_model_update(model, nan_y[5], NULL) == REPLICAST_STATUS_INVALID_INPUT);
+
+        /* JSON round trip, query-then-fill. */
+        size_t need = 0;
+        CHECK(replicast_fitted_model_to_json(model, NULL, 0, &need, NULL) == REPLICAST_STATUS_BUFFER_TOO_SMALL);
+        char *json = malloc(need);
+        CHECK(json != NULL);
+        if (json != NULL) {
+            CHECK(replicast_fitted_model_to_json(model, json, need, &need, NULL) == REPLICAST_STATUS_OK);
+            replicast_fitted_model *copy = NULL;
+            CHECK(replicast_fitted_model_from_json(json, strlen(json), &copy, NULL) == REPLICAST_STATUS_OK);
+            double again[4];
+            CHECK(replicast_fitted_model_predict(copy, 4, 0.0, again, NULL, NULL, 4, NULL) == REPLICAST_STATUS_OK);
+            CHECK(memcmp(again, point, sizeof again) == 0);
+            replicast_fitted_model_free(copy);
+        }
+        free(json);
+        CHECK(replicast_fitted_model_from_json("{", 1, &bad_model, &err) == REPLICAST_STATUS_SERIALIZATION);
+        replicast_error_free(err);
+        err = NULL;
+        replicast_fitted_model_free(model);
+        replicast_fitted_model_free(NULL);
+    }
+
     for (size_t i = 0; i < N; i++) {
         replicast_scaler_state_free(states[i]);
     }
