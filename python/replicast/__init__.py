@@ -42,8 +42,11 @@ from replicast.errors import (
     ReplicastError,
     SerializationError,
 )
+from replicast.types import BacktestResult, BacktestRun, Timeline
 
 __all__ = [
+    "BacktestResult",
+    "BacktestRun",
     "Decision",
     "FittedModel",
     "Forecast",
@@ -58,6 +61,7 @@ __all__ = [
     "ScalerSpec",
     "ScalerState",
     "SerializationError",
+    "Timeline",
     "__version__",
     "backtest",
 ]

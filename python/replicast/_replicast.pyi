@@ -1,12 +1,14 @@
 """Type stubs of the compiled module ``replicast._replicast`` (import ``replicast`` instead)."""
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict, final
+from typing import Any, Literal, final
 
 from typing_extensions import Self
 
 import numpy as np
 import numpy.typing as npt
+
+from replicast.types import BacktestResult
 
 __version__: str
 __all__ = [
@@ -409,23 +411,6 @@ class Forecast:
     def __eq__(self, value: object, /) -> bool: ...
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
 
-class _Timeline(TypedDict):
-    timestamps_s: npt.NDArray[np.int64]
-    load: npt.NDArray[np.float64]
-    ready: npt.NDArray[np.int64]
-    provisioned: npt.NDArray[np.int64]
-    needed: npt.NDArray[np.int64]
-
-class _Run(TypedDict):
-    scores: dict[str, float]
-    timeline: _Timeline
-
-class _BacktestResult(TypedDict):
-    step_s: int
-    capacity_per_replica: float
-    fleet: dict[str, Any]
-    runs: dict[str, _Run]
-
 def backtest(
     timestamps_s: npt.ArrayLike,
     values: npt.ArrayLike,
@@ -434,7 +419,7 @@ def backtest(
     capacity: float | None = None,
     startup_s: int = 120,
     interval_s: int = 0,
-) -> _BacktestResult:
+) -> BacktestResult:
     """Replays a load trace through policies and the oracle, and scores each run.
 
     The model (start-up delay, decisions every ``interval_s``, demand-based utilization, the
