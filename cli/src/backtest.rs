@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use replicast::sim::{Fleet, Run, Trace, oracle, simulate};
-use replicast::{Scaler, ScalerSpec};
+use replicast::Scaler;
+use replicast::sim::{
+    AUTO_PEAK_REPLICAS, Fleet, Run, TARGET_UTILIZATION, Trace, default_policies, oracle, simulate,
+};
 use serde::Serialize;
 
 use crate::{load_spec, read};
@@ -13,25 +15,6 @@ use crate::{load_spec, read};
 /// (`testdata/traces/README.md` has its origin).
 const BUNDLED_TRACE: &str = include_str!("../../testdata/traces/nasa_http_1995jul10-16_1min.csv");
 const BUNDLED_TRACE_NAME: &str = "nasa_http_1995jul10-16_1min (bundled)";
-
-/// The target utilization the default policies aim at and `--capacity auto` sizes for.
-const TARGET_UTILIZATION: f64 = 0.7;
-/// `--capacity auto`: the peak needs this many replicas at the target.
-const AUTO_PEAK_REPLICAS: u32 = 20;
-
-/// The default policies: the seed's HPA (CPU at 70 %, no behavior) and its threshold bands on
-/// CPU with the aggressive preset's cooldowns; the predictive policy (that HPA plus the load
-/// forecast) is built from the fleet in [`predictive_policy`].
-const DEFAULT_POLICIES: [(&str, &str); 2] = [
-    (
-        "hpa",
-        "min_replicas: 1\nmax_replicas: 60\nhpa:\n  metrics:\n    - {type: resource, resource: cpu, target: {type: utilization, average_utilization: 70}}\n",
-    ),
-    (
-        "threshold",
-        "min_replicas: 1\nmax_replicas: 60\nthreshold:\n  rules: [{signal: cpu, scale_up_above: 70, scale_down_below: 30}]\ncooldown: {scale_up_s: 30, scale_down_s: 120}\n",
-    ),
-];
 
 /// What the command was asked.
 #[derive(Debug)]
@@ -102,48 +85,17 @@ fn load_trace(path: Option<&Path>) -> Result<(Trace, String), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The predictive policy: the default HPA policy plus the predictive source, sized for `fleet`
-/// and sampling once per trace step.
-fn predictive_policy(fleet: &Fleet, step_s: i64) -> Result<Scaler, String> {
-    let mut spec = ScalerSpec::from_yaml(DEFAULT_POLICIES[0].1).map_err(|e| e.to_string())?;
-    let step = u32::try_from(step_s).map_err(|_| format!("trace step {step_s} s is too long"))?;
-    spec.predictive = Some(replicast::spec::PredictiveSpec {
-        capacity_per_replica: fleet.capacity_per_replica,
-        target_utilization: TARGET_UTILIZATION,
-        startup_s: fleet.startup_s,
-        decision_interval_s: if fleet.decision_interval_s == 0 {
-            step.max(15)
-        } else {
-            fleet.decision_interval_s
-        },
-        sample_interval_s: step,
-        quantile: 0.9,
-        mode: replicast::spec::PredictiveMode::ForecastAndScale,
-        warmup_samples: 60,
-        history_s: 4 * 86_400,
-        max_buffer_replicas: 0,
-    });
-    Scaler::new(spec).map_err(|e| e.to_string())
-}
-
 fn policies(
     specs: &[PathBuf],
     fleet: &Fleet,
     step_s: i64,
 ) -> Result<Vec<(String, Scaler)>, String> {
     if specs.is_empty() {
-        let mut policies: Vec<(String, Scaler)> = DEFAULT_POLICIES
-            .iter()
-            .map(|(name, yaml)| {
-                let spec = ScalerSpec::from_yaml(yaml).map_err(|e| e.to_string())?;
-                Ok((
-                    (*name).to_owned(),
-                    Scaler::new(spec).map_err(|e| e.to_string())?,
-                ))
-            })
-            .collect::<Result<_, String>>()?;
-        policies.push(("predictive".to_owned(), predictive_policy(fleet, step_s)?));
-        return Ok(policies);
+        return default_policies(fleet, step_s)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|(name, spec)| Ok((name, Scaler::new(spec).map_err(|e| e.to_string())?)))
+            .collect();
     }
     specs
         .iter()
@@ -177,15 +129,7 @@ fn fleet(
     interval_s: u32,
     max_replicas: u32,
 ) -> Fleet {
-    let first = trace.values()[0];
-    Fleet {
-        capacity_per_replica: capacity,
-        startup_s,
-        decision_interval_s: interval_s,
-        min_replicas: 1,
-        max_replicas,
-        initial_replicas: ((first / (capacity * TARGET_UTILIZATION)).ceil() as u32).max(1),
-    }
+    Fleet::for_trace(trace, capacity, startup_s, interval_s, max_replicas)
 }
 
 /// `replicast tune`: prints the cheapest HPA spec that meets the SLO, as YAML.

@@ -10,13 +10,29 @@ A pure decision library for autoscalers. Load a spec (replicast's own format, a 
     state = replicast.ScalerState()
     decision = scaler.decide(state, now_ms=..., current_replicas=3, metrics=[...])
 
-Forecasting models and ``backtest`` come with the Rust core's forecasting and backtest
-modules, which are not merged yet.
+Forecast a load series with a :class:`Model` (seasonal naive, ETS, or the automatic
+choice), and replay a load trace through policies with :func:`backtest`::
+
+    model = replicast.Model.ets(period=1440)
+    forecast = model.fit(load).predict(30, level=0.9)  # .point, .lower, .upper: ndarrays
+
+    result = replicast.backtest(timestamps_s, load)  # the CLI's default policies + oracle
+    result["runs"]["hpa"]["scores"]["replica_hours"]
 """
 
 from __future__ import annotations
 
-from replicast._replicast import Decision, Scaler, ScalerSpec, ScalerState, __version__
+from replicast._replicast import (
+    Decision,
+    FittedModel,
+    Forecast,
+    Model,
+    Scaler,
+    ScalerSpec,
+    ScalerState,
+    __version__,
+    backtest,
+)
 from replicast.errors import (
     InsufficientDataError,
     InvalidConfigError,
@@ -26,12 +42,18 @@ from replicast.errors import (
     ReplicastError,
     SerializationError,
 )
+from replicast.types import BacktestResult, BacktestRun, Timeline
 
 __all__ = [
+    "BacktestResult",
+    "BacktestRun",
     "Decision",
+    "FittedModel",
+    "Forecast",
     "InsufficientDataError",
     "InvalidConfigError",
     "InvalidInputError",
+    "Model",
     "NotConvergedError",
     "NumericalError",
     "ReplicastError",
@@ -39,5 +61,7 @@ __all__ = [
     "ScalerSpec",
     "ScalerState",
     "SerializationError",
+    "Timeline",
     "__version__",
+    "backtest",
 ]

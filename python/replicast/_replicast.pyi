@@ -8,8 +8,20 @@ from typing_extensions import Self
 import numpy as np
 import numpy.typing as npt
 
+from replicast.types import BacktestResult
+
 __version__: str
-__all__ = ["Decision", "Scaler", "ScalerSpec", "ScalerState", "__version__"]
+__all__ = [
+    "Decision",
+    "FittedModel",
+    "Forecast",
+    "Model",
+    "Scaler",
+    "ScalerSpec",
+    "ScalerState",
+    "__version__",
+    "backtest",
+]
 
 @final
 class ScalerSpec:
@@ -217,3 +229,224 @@ class Scaler:
             InvalidInputError: A workload's observation is unusable (with ``on_error="raise"``).
         """
     def __reduce__(self) -> tuple[Any, tuple[ScalerSpec]]: ...
+
+@final
+class Model:
+    """A forecasting model description (unfitted), as the Rust ``ModelSpec``.
+
+    The config is a dict or JSON text tagged by ``kind``: ``{"kind": "seasonal_naive",
+    "period": 24}``, ``{"kind": "ets", "period": 24}`` (unset components are chosen by AICc),
+    or ``{"kind": "auto", "step_s": 60}`` (period detection and selection by rolling
+    out-of-sample error). The named constructors build the common ones.
+
+    Args:
+        config: The spec, as a dict, JSON text or another ``Model``.
+
+    Raises:
+        InvalidConfigError: Unknown kind or field, or a value out of range.
+        TypeError: ``config`` is neither a dict, a str nor a ``Model``.
+    """
+
+    def __new__(cls, config: Model | Mapping[str, Any] | str) -> Self: ...
+    @staticmethod
+    def from_config(config: Model | Mapping[str, Any] | str) -> Model:
+        """The same as ``Model(config)``.
+
+        Raises:
+            InvalidConfigError: Unknown kind or field, or a value out of range.
+            TypeError: ``config`` has an unsupported type.
+        """
+    @staticmethod
+    def from_json(text: str) -> Model:
+        """Parses and validates a spec from JSON text (``to_json`` output).
+
+        Raises:
+            InvalidConfigError: Malformed JSON, unknown fields or invalid values.
+        """
+    @staticmethod
+    def seasonal_naive(*, period: int) -> Model:
+        """Seasonal naive: repeats the value one period ago.
+
+        Args:
+            period: Season length in steps (1 repeats the last value).
+
+        Raises:
+            InvalidConfigError: ``period`` is below 1.
+        """
+    @staticmethod
+    def ets(
+        *,
+        period: int = 1,
+        error: Literal["additive", "multiplicative"] | None = None,
+        trend: Literal["none", "additive", "additive_damped"] | None = None,
+        season: Literal["none", "additive", "multiplicative"] | None = None,
+    ) -> Model:
+        """Exponential smoothing (Holt-Winters) with estimated parameters.
+
+        Args:
+            period: Season length in steps; 1 means no season.
+            error: Error form; None chooses by AICc.
+            trend: Trend form; None chooses by AICc.
+            season: Season form; None chooses by AICc.
+
+        Raises:
+            InvalidConfigError: ``period`` is below 1 or a form is unknown.
+        """
+    @staticmethod
+    def auto(*, step_s: int = 60, periods: Sequence[int] | None = None) -> Model:
+        """Automatic model: detects seasons and selects by rolling out-of-sample error.
+
+        Args:
+            step_s: The series' sampling step in seconds.
+            periods: Season lengths in steps; None detects them.
+
+        Raises:
+            InvalidConfigError: A value is out of range.
+        """
+    @property
+    def kind(self) -> str:
+        """``"seasonal_naive"``, ``"ets"`` or ``"auto"``."""
+    def to_json(self) -> str:
+        """The spec as compact JSON, every field included."""
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as a dict, every field included."""
+    def fit(self, y: npt.ArrayLike) -> FittedModel:
+        """Fits the model to a regular series, with the GIL released.
+
+        Args:
+            y: 1-D array-like of finite numbers, oldest first, one value per step.
+
+        Returns:
+            The fitted model.
+
+        Raises:
+            InvalidInputError: An empty series or a non-finite value (NaN, inf).
+            InsufficientDataError: The series is too short for the model.
+            NumericalError: Estimation broke down.
+            ValueError: ``y`` is not 1-D.
+            TypeError: ``y`` is not numeric.
+        """
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+@final
+class FittedModel:
+    """A fitted forecasting model. Forecasts, and absorbs new observations with ``update``.
+
+    Safe to share across threads (updates are serialised by an internal lock).
+    """
+
+    @staticmethod
+    def from_json(text: str) -> FittedModel:
+        """Restores a fitted model from ``to_json`` output.
+
+        Raises:
+            SerializationError: The text is not a fitted model.
+        """
+    def to_json(self) -> str:
+        """The fitted model as compact JSON."""
+    @property
+    def kind(self) -> str:
+        """``"seasonal_naive"``, ``"ets"`` or ``"auto"``."""
+    @property
+    def n_obs(self) -> int:
+        """Observations absorbed (fit plus updates)."""
+    def predict(self, horizon: int, *, level: float | None = None) -> Forecast:
+        """Forecasts steps ``1..=horizon`` after the last observation, with the GIL released.
+
+        Args:
+            horizon: Steps ahead, at least 1.
+            level: Coverage of a central prediction interval, in (0, 1); None for points only.
+
+        Returns:
+            The forecast.
+
+        Raises:
+            InvalidInputError: ``horizon`` below 1 or ``level`` outside (0, 1).
+            InsufficientDataError: The model declines to forecast (``auto`` when every
+                candidate did worse than persistence).
+            NumericalError: A forecast is not finite.
+        """
+    def update(self, y: float) -> None:
+        """Absorbs the observation one step after the last one, without refitting.
+
+        Args:
+            y: The new observation.
+
+        Raises:
+            InvalidInputError: ``y`` is not finite; the model is unchanged then.
+        """
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+@final
+class Forecast:
+    """Point forecasts for steps ``1..=horizon``, with an optional central interval."""
+
+    @staticmethod
+    def from_json(text: str) -> Forecast:
+        """Restores a forecast from ``to_json`` output.
+
+        Raises:
+            SerializationError: The text is not a forecast.
+        """
+    def to_json(self) -> str:
+        """The forecast as compact JSON."""
+    @property
+    def point(self) -> npt.NDArray[np.float64]:
+        """Point forecasts (the conditional mean), one per step ahead."""
+    @property
+    def lower(self) -> npt.NDArray[np.float64] | None:
+        """Lower interval bounds, or None when no level was asked for."""
+    @property
+    def upper(self) -> npt.NDArray[np.float64] | None:
+        """Upper interval bounds, or None when no level was asked for."""
+    @property
+    def level(self) -> float | None:
+        """The interval's nominal coverage, or None."""
+    @property
+    def horizon(self) -> int:
+        """Steps forecast."""
+    def __len__(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+def backtest(
+    timestamps_s: npt.ArrayLike,
+    values: npt.ArrayLike,
+    *,
+    specs: Mapping[str, ScalerSpec | Mapping[str, Any] | str] | None = None,
+    capacity: float | None = None,
+    startup_s: int = 120,
+    interval_s: int = 0,
+) -> BacktestResult:
+    """Replays a load trace through policies and the oracle, and scores each run.
+
+    The model (start-up delay, decisions every ``interval_s``, demand-based utilization, the
+    oracle as cost floor) and the score formulas are those of ``replicast backtest``. The GIL
+    is released while simulating.
+
+    Args:
+        timestamps_s: 1-D, the start of each step in whole seconds, on a regular step.
+        values: 1-D, the load during each step, finite and non-negative.
+        specs: Policy name to spec (a ``ScalerSpec``, dict, or JSON/YAML text); None runs the
+            CLI's defaults ``hpa``, ``threshold`` and ``predictive``.
+        capacity: Load one replica serves per step at 100 %; None sizes it so the peak needs
+            20 replicas at 70 %.
+        startup_s: Seconds from a scale-up decision to serving.
+        interval_s: Seconds between decisions; 0 means ``max(15, step)``.
+
+    Returns:
+        A dict: ``step_s``, ``capacity_per_replica``, ``fleet`` (the modelled fleet) and
+        ``runs``, policy name to ``{"scores": {...}, "timeline": {...}}`` in order, the
+        ``oracle`` last. Scores are the CLI's JSON scores; the timeline holds ndarrays
+        ``timestamps_s``, ``load`` (float64), ``ready``, ``provisioned`` and ``needed``
+        (int64), one entry per step.
+
+    Raises:
+        InvalidInputError: An unusable trace (fewer than 2 points, irregular step, negative
+            or non-finite load), capacity or duration, or the policy name ``oracle``.
+        InvalidConfigError: A spec is malformed.
+        ValueError: An array is not 1-D.
+        TypeError: A non-numeric array or ``specs`` not a mapping.
+    """

@@ -5,8 +5,10 @@
 //! honest. Each call copies its inputs into owned Rust data, then computes with the GIL
 //! released.
 
+mod backtest;
 mod convert;
 mod error;
+mod forecast;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -28,7 +30,7 @@ struct PyScalerSpec {
     spec: ScalerSpec,
 }
 
-fn parse_spec(obj: &Bound<'_, PyAny>) -> PyResult<ScalerSpec> {
+pub(crate) fn parse_spec(obj: &Bound<'_, PyAny>) -> PyResult<ScalerSpec> {
     if let Ok(s) = obj.cast::<PyScalerSpec>() {
         return Ok(s.get().spec.clone());
     }
@@ -659,5 +661,9 @@ fn _replicast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyScalerState>()?;
     m.add_class::<PyScaler>()?;
     m.add_class::<PyDecision>()?;
+    m.add_class::<forecast::PyModel>()?;
+    m.add_class::<forecast::PyFittedModel>()?;
+    m.add_class::<forecast::PyForecast>()?;
+    m.add_function(wrap_pyfunction!(backtest::backtest, m)?)?;
     Ok(())
 }

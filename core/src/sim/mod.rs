@@ -48,6 +48,7 @@
 //! assert_eq!(run.scores.minutes_overloaded, 0.0);
 //! ```
 
+mod defaults;
 mod trace;
 mod tune;
 
@@ -55,6 +56,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+pub use defaults::{AUTO_PEAK_REPLICAS, TARGET_UTILIZATION, default_policies};
 pub use trace::Trace;
 pub use tune::{TuneGrid, TuneResult, tune};
 

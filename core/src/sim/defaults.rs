@@ -1,0 +1,101 @@
+//! The default backtest setup shared by the CLI and the bindings: the fleet sized for a trace and
+//! the three default policies (HPA, threshold, predictive).
+
+use super::{Fleet, Trace};
+use crate::error::{Error, Result};
+use crate::spec::{PredictiveMode, PredictiveSpec, ScalerSpec};
+
+/// The target utilization the default policies aim at and [`Fleet::for_trace`] sizes for.
+pub const TARGET_UTILIZATION: f64 = 0.7;
+
+/// Automatic capacity: the trace's peak needs this many replicas at [`TARGET_UTILIZATION`]
+/// (see [`Fleet::auto_capacity`]).
+pub const AUTO_PEAK_REPLICAS: u32 = 20;
+
+/// The default HPA policy: the seed's HPA (CPU at 70 %, no behavior).
+const HPA_POLICY: &str = "min_replicas: 1\nmax_replicas: 60\nhpa:\n  metrics:\n    - {type: resource, resource: cpu, target: {type: utilization, average_utilization: 70}}\n";
+
+/// The default threshold policy: bands on CPU with the aggressive preset's cooldowns.
+const THRESHOLD_POLICY: &str = "min_replicas: 1\nmax_replicas: 60\nthreshold:\n  rules: [{signal: cpu, scale_up_above: 70, scale_down_below: 30}]\ncooldown: {scale_up_s: 30, scale_down_s: 120}\n";
+
+impl Fleet {
+    /// The fleet a backtest of `trace` uses by default: bounds `1..=max_replicas`, and as many
+    /// replicas ready at the start as the first step needs at [`TARGET_UTILIZATION`].
+    ///
+    /// ```
+    /// use replicast::sim::{Fleet, Trace};
+    /// let trace = Trace::new(vec![0, 60], vec![70.0, 140.0]).unwrap();
+    /// let fleet = Fleet::for_trace(&trace, 10.0, 120, 0, 100);
+    /// assert_eq!(fleet.initial_replicas, 10);
+    /// ```
+    #[must_use]
+    pub fn for_trace(
+        trace: &Trace,
+        capacity_per_replica: f64,
+        startup_s: u32,
+        decision_interval_s: u32,
+        max_replicas: u32,
+    ) -> Fleet {
+        let first = trace.values()[0];
+        Fleet {
+            capacity_per_replica,
+            startup_s,
+            decision_interval_s,
+            min_replicas: 1,
+            max_replicas,
+            initial_replicas: ((first / (capacity_per_replica * TARGET_UTILIZATION)).ceil() as u32)
+                .max(1),
+        }
+    }
+}
+
+/// The default policies, in order: `hpa` (the seed's HPA: CPU at 70 %, no behavior),
+/// `threshold` (bands at 30 % and 70 % CPU, cooldowns 30 s up and 120 s down) and `predictive`
+/// (that HPA plus the predictive source sized for `fleet`, sampling once per trace step of
+/// `step_s` seconds).
+///
+/// ```
+/// use replicast::sim::{Fleet, Trace, default_policies};
+/// let trace = Trace::new(vec![0, 60], vec![70.0, 140.0]).unwrap();
+/// let fleet = Fleet::for_trace(&trace, 10.0, 120, 0, 100);
+/// let names: Vec<String> = default_policies(&fleet, 60).unwrap().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["hpa", "threshold", "predictive"]);
+/// ```
+///
+/// # Errors
+/// [`crate::ErrorKind::InvalidInput`] when `step_s` is not a positive number of seconds that
+/// fits in `u32`; [`crate::ErrorKind::InvalidConfig`] when the fleet makes the predictive spec
+/// invalid (e.g. a non-positive capacity).
+pub fn default_policies(fleet: &Fleet, step_s: i64) -> Result<Vec<(String, ScalerSpec)>> {
+    let hpa = ScalerSpec::from_yaml(HPA_POLICY)?;
+    let threshold = ScalerSpec::from_yaml(THRESHOLD_POLICY)?;
+    let step = u32::try_from(step_s)
+        .ok()
+        .filter(|s| *s > 0)
+        .ok_or_else(|| {
+            Error::invalid_input(format!("step_s must be in [1, {}], got {step_s}", u32::MAX))
+        })?;
+    let mut predictive = hpa.clone();
+    predictive.predictive = Some(PredictiveSpec {
+        capacity_per_replica: fleet.capacity_per_replica,
+        target_utilization: TARGET_UTILIZATION,
+        startup_s: fleet.startup_s,
+        decision_interval_s: if fleet.decision_interval_s == 0 {
+            step.max(15)
+        } else {
+            fleet.decision_interval_s
+        },
+        sample_interval_s: step,
+        quantile: 0.9,
+        mode: PredictiveMode::ForecastAndScale,
+        warmup_samples: 60,
+        history_s: 4 * 86_400,
+        max_buffer_replicas: 0,
+    });
+    predictive.validate()?;
+    Ok(vec![
+        ("hpa".to_owned(), hpa),
+        ("threshold".to_owned(), threshold),
+        ("predictive".to_owned(), predictive),
+    ])
+}
