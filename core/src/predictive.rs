@@ -11,10 +11,18 @@
 //! - **Forecast.** The automatic model ([`crate::forecast::Auto`]) is fitted at the end
 //!   of warm-up, absorbs each sample in O(1), and is refitted every day of samples on the kept
 //!   history, or earlier when its recent errors grow. When it does worse than repeating the last
-//!   value it declines to forecast, and the decision says so. Lead = `startup_s + decision_interval_s`; the proposal is
-//!   `ceil(max over the lead of the forecast's q-quantile / (capacity × target))`.
+//!   value it declines to forecast, and the decision says so. Lead = start-up + `decision_interval_s`.
 //! - **Modes.** `forecast_and_scale` joins the max of the sources, so by default it can only raise
 //!   the reactive proposal; `forecast_only` reports the proposal without acting on it.
+//! - **Quantile.** The point forecast is provisioned at `target_utilization`, its q-quantile at
+//!   `peak_utilization` (default: the target): `ceil(max(point / (capacity × target),
+//!   q-quantile / (capacity × peak)))` over the lead.
+//! - **Scale-in on forecast** (opt-in, [`ForecastScaleIn`]): a forecast that stays low over its
+//!   window replaces the scale-down stabilization window.
+//! - **Scheduled floors** ([`ScheduledFloor`]): minimum replicas by time of day / day of week,
+//!   from one lead before the window opens; like `min_replicas`, no cooldown holds them back.
+//! - **Start-up.** `startup_s`, or with `learn_startup` the 90th percentile of the last 20
+//!   readiness delays of the pods passed in `DecisionInput::pods`.
 //! - **Max capacity.** The proposal is capped at `max_replicas + max_buffer_replicas` before the
 //!   scaler's own bounds; with the default buffer 0 it honours `max_replicas`.
 
@@ -22,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::forecast::{Auto, Fit, FittedModel, Forecast, Predict, Update};
+use crate::hpa::{ConditionStatus, Pod};
 use crate::time::{Timestamp, secs_to_ms};
 
 /// Settings of the predictive source.
@@ -30,7 +39,8 @@ use crate::time::{Timestamp, secs_to_ms};
 /// | --- | --- | --- | --- |
 /// | `capacity_per_replica` | required | load units per sample interval, > 0 | load one replica serves at 100 % |
 /// | `target_utilization` | 0.7 | (0, 1] | utilization to provision for |
-/// | `startup_s` | 120 | s | from scale-up to serving |
+/// | `startup_s` | 120 | s | from scale-up to serving (until learned) |
+/// | `learn_startup` | false | | learn the start-up from the pods' readiness delays |
 /// | `decision_interval_s` | 15 | s | time between decisions |
 /// | `sample_interval_s` | 60 | s, ≥ 1 | cadence of load samples |
 /// | `quantile` | 0.9 | [0.5, 1) | provision to this quantile of the forecast |
@@ -38,6 +48,9 @@ use crate::time::{Timestamp, secs_to_ms};
 /// | `warmup_samples` | 60 | ≥ 10 | samples before the first forecast |
 /// | `history_s` | 345600 (4 days) | s | history kept for refits |
 /// | `max_buffer_replicas` | 0 | replicas | how far a forecast may go above `max_replicas` |
+/// | `peak_utilization` | `target_utilization` | [`target_utilization`, 1] | utilization the forecast's q-quantile may reach |
+/// | `scale_in` | none | [`ForecastScaleIn`] | opt-in: scale in when the forecast stays low |
+/// | `floors` | none | [`ScheduledFloor`] list | minimum replicas by time of day / day of week |
 ///
 /// ```
 /// let p: replicast::spec::PredictiveSpec = serde_json::from_str(r#"{"capacity_per_replica": 50}"#).unwrap();
@@ -52,9 +65,13 @@ pub struct PredictiveSpec {
     /// Utilization to provision for, in (0, 1].
     #[serde(default = "default_target")]
     pub target_utilization: f64,
-    /// Start-up delay of a replica, seconds.
+    /// Start-up delay of a replica, seconds (the value used until one is learned).
     #[serde(default = "default_startup")]
     pub startup_s: u32,
+    /// Learn the start-up delay from the readiness delays of the pods the caller passes
+    /// (`DecisionInput::pods`): the 90th percentile of the last 20 delays, once there are at least 3.
+    #[serde(default)]
+    pub learn_startup: bool,
     /// Time between decisions, seconds.
     #[serde(default = "default_interval")]
     pub decision_interval_s: u32,
@@ -76,6 +93,175 @@ pub struct PredictiveSpec {
     /// Replicas a forecast may ask for above `max_replicas`.
     #[serde(default)]
     pub max_buffer_replicas: u32,
+    /// Utilization the forecast's `quantile` may reach: the expected load (the point forecast)
+    /// is provisioned at `target_utilization`, its q-quantile at this utilization (unset: at
+    /// `target_utilization` too). Nearer 1.0 the q-quantile only has to fit in ready capacity,
+    /// so overload stays rare without paying the target's headroom on top of the interval's
+    /// (docs/decisions.md, "Provisioning to a quantile").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_utilization: Option<f64>,
+    /// Scale-in on forecast (off unless set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_in: Option<ForecastScaleIn>,
+    /// Scheduled floors: minimum replicas during time windows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub floors: Vec<ScheduledFloor>,
+}
+
+/// Scale-in on forecast: when the forecast says the load stays low for `window_s`, the
+/// scale-down stabilization window (which looks back) is replaced by the forecast (which looks
+/// ahead), so replicas are released as soon as they will not be needed.
+///
+/// Its own hysteresis: the forecast's q-quantile over the whole of `window_s` must fit at
+/// `target_utilization` in the smaller fleet; never within `after_scale_up_s` of a scale-up;
+/// never below the reactive proposal of this decision.
+///
+/// | field | default | unit | meaning |
+/// | --- | --- | --- | --- |
+/// | `window_s` | 300 | s, ≥ 1 | how far ahead the forecast must stay low |
+/// | `after_scale_up_s` | 300 | s | no scale-in on forecast this soon after a scale-up |
+///
+/// ```
+/// let s: replicast::spec::ForecastScaleIn = serde_json::from_str("{}").unwrap();
+/// assert_eq!((s.window_s, s.after_scale_up_s), (300, 300));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastScaleIn {
+    /// Seconds ahead the forecast must stay low.
+    #[serde(default = "default_scale_in_window")]
+    pub window_s: u32,
+    /// Seconds after a scale-up during which the forecast does not scale in.
+    #[serde(default = "default_scale_in_window")]
+    pub after_scale_up_s: u32,
+}
+
+fn default_scale_in_window() -> u32 {
+    300
+}
+
+/// A minimum number of replicas during a weekly time window, ready in advance: it applies from
+/// one lead (start-up + decision interval) before `from` until `to`, so that the replicas are
+/// serving at `from`. Times are local to `utc_offset_min` (no time-zone database: a daylight
+/// saving change means a new offset). A window with `to` before `from` runs past midnight into
+/// the next day; `days` names the day it starts on.
+///
+/// | field | default | meaning |
+/// | --- | --- | --- |
+/// | `min_replicas` | required | the floor |
+/// | `from`, `to` | required | `HH:MM`, 00:00–24:00 |
+/// | `days` | every day | `mon` … `sun` |
+/// | `utc_offset_min` | 0 | minutes east of UTC, −1440 < offset < 1440 |
+///
+/// ```
+/// let f: replicast::spec::ScheduledFloor = serde_json::from_str(
+///     r#"{"min_replicas": 6, "from": "08:00", "to": "18:00", "days": ["mon", "fri"]}"#).unwrap();
+/// // Friday 2023-11-17 09:00 UTC
+/// assert!(f.active_at(1_700_211_600_000, 0).unwrap());
+/// // Saturday 09:00 UTC
+/// assert!(!f.active_at(1_700_298_000_000, 0).unwrap());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFloor {
+    /// Replicas at least, while the window is active.
+    pub min_replicas: u32,
+    /// Start, `HH:MM` local time.
+    pub from: String,
+    /// End (exclusive), `HH:MM` local time.
+    pub to: String,
+    /// Days the window starts on; empty means every day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<Weekday>,
+    /// Offset of local time from UTC, minutes.
+    #[serde(default)]
+    pub utc_offset_min: i32,
+}
+
+/// A day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Weekday {
+    const ALL: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+
+    /// The weekday of a day counted from 1970-01-01 (a Thursday).
+    fn of_epoch_day(day: i64) -> Weekday {
+        Weekday::ALL[usize::try_from((day + 3).rem_euclid(7)).unwrap_or(0)]
+    }
+}
+
+/// Minutes since midnight of `HH:MM` (00:00–24:00; two-digit minutes, so `8:5` is not read
+/// as 08:05).
+fn parse_clock(field: &str, text: &str) -> Result<i64> {
+    let parsed = text.split_once(':').and_then(|(h, m)| {
+        if m.len() != 2 || h.is_empty() || h.len() > 2 {
+            return None;
+        }
+        let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+        let minutes = h * 60 + m;
+        ((0..60).contains(&m) && (0..=1440).contains(&minutes)).then_some(minutes)
+    });
+    parsed.ok_or_else(|| {
+        Error::invalid_config(format!(
+            "{field} must be a time HH:MM between 00:00 and 24:00, got {text:?}"
+        ))
+    })
+}
+
+impl ScheduledFloor {
+    /// Whether the window is active at `at_ms` (UTC milliseconds), or will be within `lead_ms`.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidConfig`] when `from` or `to` is not a valid `HH:MM`.
+    pub fn active_at(&self, at_ms: Timestamp, lead_ms: i64) -> Result<bool> {
+        let from = parse_clock("floors[].from", &self.from)?;
+        let to = parse_clock("floors[].to", &self.to)?;
+        Ok(self.active(at_ms, from, to) || self.active(at_ms.saturating_add(lead_ms), from, to))
+    }
+
+    fn active(&self, at_ms: Timestamp, from: i64, to: i64) -> bool {
+        let local_min = at_ms.div_euclid(60_000) + i64::from(self.utc_offset_min);
+        let day = local_min.div_euclid(1440);
+        let minute = local_min.rem_euclid(1440);
+        let starts_on =
+            |d: i64| self.days.is_empty() || self.days.contains(&Weekday::of_epoch_day(d));
+        if from <= to {
+            (from..to).contains(&minute) && starts_on(day)
+        } else {
+            (minute >= from && starts_on(day)) || (minute < to && starts_on(day - 1))
+        }
+    }
+
+    fn validate(&self, index: usize) -> Result<()> {
+        parse_clock(&format!("predictive.floors[{index}].from"), &self.from)?;
+        parse_clock(&format!("predictive.floors[{index}].to"), &self.to)?;
+        if self.utc_offset_min.abs() >= 1440 {
+            return Err(Error::invalid_config(format!(
+                "predictive.floors[{index}].utc_offset_min must be in (-1440, 1440), got {}",
+                self.utc_offset_min
+            )));
+        }
+        Ok(())
+    }
 }
 
 fn default_target() -> f64 {
@@ -145,6 +331,23 @@ impl PredictiveSpec {
         if self.warmup_samples < 10 {
             return bad("warmup_samples", ">= 10", self.warmup_samples.to_string());
         }
+        if let Some(peak) = self.peak_utilization
+            && !(peak >= self.target_utilization && peak <= 1.0)
+        {
+            return bad(
+                "peak_utilization",
+                "in [target_utilization, 1]",
+                peak.to_string(),
+            );
+        }
+        if let Some(scale_in) = &self.scale_in
+            && scale_in.window_s == 0
+        {
+            return bad("scale_in.window_s", ">= 1", "0".to_owned());
+        }
+        for (i, floor) in self.floors.iter().enumerate() {
+            floor.validate(i)?;
+        }
         if self.history_s < self.sample_interval_s.saturating_mul(self.warmup_samples) {
             return bad(
                 "history_s",
@@ -159,8 +362,21 @@ impl PredictiveSpec {
         (self.history_s / self.sample_interval_s).max(self.warmup_samples) as usize
     }
 
-    fn lead_steps(&self) -> usize {
-        let lead = u64::from(self.startup_s) + u64::from(self.decision_interval_s);
+    /// The start-up delay in use: learned when enough readiness delays were seen, else configured.
+    fn startup_s(&self, state: &PredictiveState) -> u32 {
+        if self.learn_startup && state.startup_delays_s.len() >= MIN_LEARNED_STARTUP_SAMPLES {
+            learned_startup_s(&state.startup_delays_s)
+        } else {
+            self.startup_s
+        }
+    }
+
+    fn lead_s(&self, state: &PredictiveState) -> u64 {
+        u64::from(self.startup_s(state)) + u64::from(self.decision_interval_s)
+    }
+
+    fn lead_steps(&self, state: &PredictiveState) -> usize {
+        let lead = self.lead_s(state);
         usize::try_from(lead.div_ceil(u64::from(self.sample_interval_s)))
             .unwrap_or(1)
             .max(1)
@@ -184,6 +400,66 @@ pub(crate) struct PredictiveState {
     last_sample_ms: Option<Timestamp>,
     model: Option<FittedModel>,
     samples_since_fit: u32,
+    /// When the scaler last scaled up (for [`ForecastScaleIn::after_scale_up_s`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_scale_up_ms: Option<Timestamp>,
+    /// The most recent readiness delays seen, seconds, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    startup_delays_s: Vec<u32>,
+}
+
+/// Readiness delays kept for [`PredictiveSpec::learn_startup`]: the start-up in use is the 90th
+/// percentile (nearest rank) of the last 20, once there are at least 3. A high percentile,
+/// because a replica that starts late is what overloads the fleet; the last 20, so that a new
+/// image or node type is learned within a few scale-ups.
+pub(crate) const LEARNED_STARTUP_SAMPLES: usize = 20;
+const MIN_LEARNED_STARTUP_SAMPLES: usize = 3;
+/// Longer readiness delays are not start-ups (a pod that turned unready and ready again).
+const MAX_LEARNED_STARTUP_S: i64 = 3_600;
+
+fn learned_startup_s(delays: &[u32]) -> u32 {
+    let mut sorted = delays.to_vec();
+    sorted.sort_unstable();
+    let rank = (sorted.len() * 9).div_ceil(10).max(1);
+    sorted[rank - 1]
+}
+
+/// Notes the readiness delays of pods that became ready after `since_ms` (the previous
+/// decision): from `status.startTime` to the Ready condition's last transition.
+pub(crate) fn observe_startups(
+    spec: &PredictiveSpec,
+    state: &mut PredictiveState,
+    pods: &[Pod],
+    since_ms: Option<Timestamp>,
+) {
+    if !spec.learn_startup {
+        return;
+    }
+    for pod in pods {
+        let (Some(start), Some(ready)) = (pod.start_time_ms, &pod.ready) else {
+            continue;
+        };
+        let newly_ready = ready.status == ConditionStatus::True
+            && since_ms.is_none_or(|since| ready.last_transition_ms > since);
+        let delay_s = (ready.last_transition_ms - start) / 1000;
+        if newly_ready && (0..=MAX_LEARNED_STARTUP_S).contains(&delay_s) {
+            if state.startup_delays_s.len() == LEARNED_STARTUP_SAMPLES {
+                state.startup_delays_s.remove(0);
+            }
+            state
+                .startup_delays_s
+                .push(u32::try_from(delay_s).unwrap_or(0));
+        }
+    }
+}
+
+impl PredictiveState {
+    /// Notes a rescale decided by the scaler.
+    pub(crate) fn note_rescale(&mut self, current: i32, desired: i32, now_ms: Timestamp) {
+        if desired > current {
+            self.last_scale_up_ms = Some(now_ms);
+        }
+    }
 }
 
 /// The predictive proposal.
@@ -192,6 +468,10 @@ pub(crate) struct PredictiveProposal {
     pub replicas: Option<u32>,
     pub reason: String,
     pub acts: bool,
+    /// What the forecast needs over the scale-in window, when scale-in on forecast may act now.
+    pub scale_in_to: Option<u32>,
+    /// The highest scheduled floor active now or within the lead, with its reason.
+    pub floor: Option<(u32, String)>,
 }
 
 fn check_load(load: f64) -> Result<()> {
@@ -250,7 +530,7 @@ pub(crate) fn record(
     if due && state.history.len() >= spec.warmup_samples as usize {
         let model = Auto {
             step_s: u64::from(spec.sample_interval_s),
-            horizon: spec.lead_steps(),
+            horizon: spec.lead_steps(state),
             refit_every: spec.refit_every() as usize,
             // a smaller likelihood budget than the default: this refit runs inside a decision
             max_evals: PREDICTIVE_REFIT_EVALS,
@@ -264,62 +544,125 @@ pub(crate) fn record(
     }
 }
 
-/// The proposal for the next lead: silent during warm-up.
+/// The proposal for the next lead: silent during warm-up (scheduled floors apply even then).
 pub(crate) fn propose(
     spec: &PredictiveSpec,
     state: &PredictiveState,
     max_replicas: u32,
+    now_ms: Timestamp,
 ) -> PredictiveProposal {
     let acts = spec.mode == PredictiveMode::ForecastAndScale;
-    let Some(model) = &state.model else {
-        let have = state.history.len();
-        return PredictiveProposal {
-            replicas: None,
-            reason: format!("warming up: {have} of {} load samples", spec.warmup_samples),
-            acts,
-        };
+    let lead_steps = spec.lead_steps(state);
+    let lead_ms = secs_to_ms(i64::try_from(spec.lead_s(state)).unwrap_or(i64::MAX));
+    let floor = spec
+        .floors
+        .iter()
+        // validated with the spec, so the clock strings parse
+        .filter(|f| f.active_at(now_ms, lead_ms).unwrap_or(false))
+        .max_by_key(|f| f.min_replicas)
+        .map(|f| {
+            (
+                f.min_replicas,
+                format!(
+                    "scheduled floor {} replicas {}–{} (UTC{:+}min), ready one lead ahead",
+                    f.min_replicas, f.from, f.to, f.utc_offset_min
+                ),
+            )
+        });
+    let mut proposal = PredictiveProposal {
+        replicas: None,
+        reason: String::new(),
+        acts,
+        scale_in_to: None,
+        floor,
     };
-    let steps = spec.lead_steps();
+    let Some(model) = &state.model else {
+        proposal.reason = format!(
+            "warming up: {} of {} load samples",
+            state.history.len(),
+            spec.warmup_samples
+        );
+        return proposal;
+    };
+    let scale_in_steps = spec.scale_in.as_ref().map_or(0, |s| {
+        usize::try_from(u64::from(s.window_s).div_ceil(u64::from(spec.sample_interval_s)))
+            .unwrap_or(usize::MAX)
+            .max(1)
+    });
+    let steps = lead_steps.max(scale_in_steps);
     let mut forecast = Forecast::default();
     let level = 2.0 * spec.quantile - 1.0;
     // a model that declines to forecast (worse than repeating the last value) leaves the
     // decision to the reactive sources
-    let peak = if level > 0.0 {
-        model
-            .predict_into(steps, Some(level), &mut forecast)
-            .ok()
-            .and(forecast.intervals.as_ref())
-            .and_then(|i| i.upper.iter().copied().reduce(f64::max))
-    } else {
-        model
-            .predict_into(steps, None, &mut forecast)
-            .ok()
-            .and_then(|()| forecast.point.iter().copied().reduce(f64::max))
-    };
-    let Some(peak) = peak.filter(|p| p.is_finite()) else {
-        return PredictiveProposal {
-            replicas: None,
-            reason: "no forecast: the model does worse than repeating the last value".to_owned(),
-            acts,
-        };
-    };
-    let peak = peak.max(0.0);
-    let needed = (peak / (spec.capacity_per_replica * spec.target_utilization)).ceil();
-    let cap = max_replicas.saturating_add(spec.max_buffer_replicas);
-    let replicas = if needed >= f64::from(cap) {
-        cap
-    } else {
-        needed as u32
-    };
-    PredictiveProposal {
-        replicas: Some(replicas),
-        reason: format!(
-            "q{:.0} load forecast over the next {} s peaks at {peak:.3}: {replicas} replicas at {:.0} % of {} each",
-            spec.quantile * 100.0,
-            u64::try_from(steps).unwrap_or(0) * u64::from(spec.sample_interval_s),
-            spec.target_utilization * 100.0,
-            spec.capacity_per_replica
-        ),
-        acts,
+    let predicted = model
+        .predict_into(steps, (level > 0.0).then_some(level), &mut forecast)
+        .is_ok()
+        && forecast.point.iter().all(|v| v.is_finite());
+    if !predicted {
+        "no forecast: the model does worse than repeating the last value"
+            .clone_into(&mut proposal.reason);
+        return proposal;
     }
+    let upper = forecast
+        .intervals
+        .as_ref()
+        .map_or(&forecast.point, |i| &i.upper);
+    let peak = |values: &[f64], n: usize| {
+        values[..n.min(values.len())]
+            .iter()
+            .copied()
+            .fold(0.0_f64, f64::max)
+    };
+    let per_replica = spec.capacity_per_replica;
+    let peak_utilization = spec.peak_utilization.unwrap_or(spec.target_utilization);
+    // the expected load at the target, its q-quantile at the peak utilization
+    let need = |n: usize| {
+        (peak(&forecast.point, n) / (per_replica * spec.target_utilization))
+            .max(peak(upper, n) / (per_replica * peak_utilization))
+            .ceil()
+    };
+    let cap = max_replicas.saturating_add(spec.max_buffer_replicas);
+    let bounded = |needed: f64| {
+        if needed >= f64::from(cap) {
+            cap
+        } else {
+            needed as u32
+        }
+    };
+    let replicas = bounded(need(lead_steps));
+    if let Some(scale_in) = &spec.scale_in {
+        let since_up = state
+            .last_scale_up_ms
+            .map_or(i64::MAX, |t| now_ms.saturating_sub(t));
+        if since_up >= secs_to_ms(i64::from(scale_in.after_scale_up_s)) {
+            // the hysteresis of scale-in: the whole window at the q-quantile, at the target
+            let window_peak =
+                peak(upper, scale_in_steps).max(peak(&forecast.point, scale_in_steps));
+            proposal.scale_in_to = Some(bounded(
+                (window_peak / (per_replica * spec.target_utilization)).ceil(),
+            ));
+        }
+    }
+    proposal.replicas = Some(replicas);
+    let startup = if spec.startup_s(state) == spec.startup_s {
+        String::new()
+    } else {
+        format!(
+            " (start-up {} s, learned from {} readiness delays)",
+            spec.startup_s(state),
+            state.startup_delays_s.len()
+        )
+    };
+    proposal.reason = format!(
+        "load forecast over the next {} s peaks at {:.3} (q{:.0} {:.3}): {replicas} replicas of {} at {:.0} % (q{:.0} at {:.0} %)",
+        u64::try_from(lead_steps).unwrap_or(0) * u64::from(spec.sample_interval_s),
+        peak(&forecast.point, lead_steps),
+        spec.quantile * 100.0,
+        peak(upper, lead_steps),
+        per_replica,
+        spec.target_utilization * 100.0,
+        spec.quantile * 100.0,
+        peak_utilization * 100.0,
+    ) + &startup;
+    proposal
 }

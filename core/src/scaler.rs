@@ -15,7 +15,7 @@ use crate::hpa::{
     self, Condition, ConditionReason, ConditionType, HpaHistory, MetricContext, MetricInput,
     MetricSpec, Tolerances, set_condition,
 };
-use crate::predictive::{self, PredictiveState};
+use crate::predictive::{self, PredictiveProposal, PredictiveState};
 use crate::spec::{Behavior, ScaleFromZero, ScalerSpec};
 use crate::threshold;
 use crate::time::{Timestamp, secs_to_ms};
@@ -338,6 +338,16 @@ impl Scaler {
             }]);
         }
 
+        if let (Some(spec), Some(pods)) = (&self.spec.predictive, &input.pods) {
+            predictive::observe_startups(
+                spec,
+                state
+                    .predictive
+                    .get_or_insert_with(PredictiveState::default),
+                pods,
+                state.last_decision_ms,
+            );
+        }
         if let (Some(spec), Some(load)) = (&self.spec.predictive, input.load) {
             predictive::record(
                 spec,
@@ -348,6 +358,21 @@ impl Scaler {
                 load,
             );
         }
+
+        let mut forecast = self.spec.predictive.as_ref().map(|spec| {
+            let empty = PredictiveState::default();
+            let predictive_state = state.predictive.as_ref().unwrap_or(&empty);
+            predictive::propose(spec, predictive_state, self.spec.max_replicas, now)
+        });
+        let forecast_acts = forecast.as_ref().is_some_and(|p| p.acts);
+        let scale_in_to = forecast
+            .as_ref()
+            .and_then(|p| p.scale_in_to)
+            .filter(|_| forecast_acts);
+        let floor = forecast
+            .as_mut()
+            .and_then(|p| p.floor.take())
+            .filter(|_| forecast_acts);
 
         let desired: i32;
         if current == 0 && !self.scale_from_zero_allowed(&state.hpa) {
@@ -375,12 +400,12 @@ impl Scaler {
                 },
             });
         } else {
-            let Some(combined) = self.combine(state, input, &mut decision) else {
+            let Some(combined) = self.combine(input, forecast, &mut decision) else {
                 state.last_decision_ms = Some(now);
                 return decision;
             };
             let mut value = combined.max(0);
-            value = self.normalize(state, input, value, &mut decision);
+            value = self.normalize(state, input, value, scale_in_to, &mut decision);
             if let Some(cooldown) = &self.spec.cooldown
                 && let Some(last) = state.last_rescale_ms
             {
@@ -417,6 +442,19 @@ impl Scaler {
                 });
                 value = min;
             }
+            // a schedule is a minimum like min_replicas, and no cooldown holds it back
+            if let Some((floor, reason)) = floor {
+                let floor = floor.min(self.spec.max_replicas) as i32;
+                if value < floor {
+                    decision.steps.push(Step {
+                        stage: Stage::MinMax,
+                        from: value as u32,
+                        to: floor as u32,
+                        reason,
+                    });
+                    value = floor;
+                }
+            }
             desired = value;
         }
 
@@ -440,6 +478,9 @@ impl Scaler {
                 now,
             );
             self.track_scaled_to_zero(state, current, desired, &mut decision);
+            if let Some(predictive_state) = &mut state.predictive {
+                predictive_state.note_rescale(current, desired, now);
+            }
             state.last_rescale_ms = Some(now);
         }
         state.last_decision_ms = Some(now);
@@ -481,8 +522,8 @@ impl Scaler {
     /// rule stops the decision (upstream §6.1): a failed metric never lets the target shrink.
     fn combine(
         &self,
-        state: &ScalerState,
         input: &DecisionInput,
+        forecast: Option<PredictiveProposal>,
         decision: &mut Decision,
     ) -> Option<i32> {
         let current = input.current_replicas as i32;
@@ -547,15 +588,7 @@ impl Scaler {
                 });
             }
         }
-        if let Some(spec) = &self.spec.predictive {
-            let p = match &state.predictive {
-                Some(predictive_state) => {
-                    predictive::propose(spec, predictive_state, self.spec.max_replicas)
-                }
-                None => {
-                    predictive::propose(spec, &PredictiveState::default(), self.spec.max_replicas)
-                }
-            };
+        if let Some(p) = forecast {
             if p.acts
                 && let Some(r) = p.replicas
             {
@@ -615,12 +648,13 @@ impl Scaler {
         Some(value)
     }
 
-    /// Stabilization, rate limits and bounds.
+    /// Stabilization (shortened by scale-in on forecast), rate limits and bounds.
     fn normalize(
         &self,
         state: &mut ScalerState,
         input: &DecisionInput,
         prenormalized: i32,
+        scale_in_to: Option<u32>,
         decision: &mut Decision,
     ) -> i32 {
         let now = input.now_ms;
@@ -629,21 +663,50 @@ impl Scaler {
         let max = self.spec.max_replicas as i32;
         let controller = &self.spec.controller;
         let recommendations = state.hpa.recommendations.get_or_insert_with(Vec::new);
-        let (stabilized, limited) = if let Some(behavior) = &self.behavior {
+        let mut stabilized = if let Some(behavior) = &self.behavior {
             let down_window = behavior
                 .scale_down
                 .stabilization_window_s
                 .unwrap_or(controller.downscale_stabilization_window_s);
             let up_window = behavior.scale_up.stabilization_window_s.unwrap_or(0);
-            let stabilized = hpa::stabilize_with_behavior(
+            hpa::stabilize_with_behavior(
                 recommendations,
                 current,
                 prenormalized,
                 up_window,
                 down_window,
                 now,
-            );
-            let limited = hpa::limit_with_behavior(
+            )
+        } else if self.spec.hpa.is_some() {
+            hpa::stabilize_legacy(
+                recommendations,
+                prenormalized,
+                controller.downscale_stabilization_window_s,
+                now,
+            )
+        } else {
+            hpa::Stabilization {
+                replicas: prenormalized,
+                reason: ConditionReason::ReadyForNewScale,
+            }
+        };
+        // the window looks back at recent recommendations; a forecast that the load stays low
+        // looks ahead, and replaces it (never below this decision's proposal)
+        let mut forecast_scale_in = None;
+        if let Some(forecast_need) = scale_in_to {
+            let target = prenormalized.max(i32::try_from(forecast_need).unwrap_or(i32::MAX));
+            if stabilized.reason == ConditionReason::ScaleDownStabilized
+                && target < stabilized.replicas
+            {
+                forecast_scale_in = Some((stabilized.replicas, forecast_need));
+                stabilized = hpa::Stabilization {
+                    replicas: target,
+                    reason: ConditionReason::ReadyForNewScale,
+                };
+            }
+        }
+        let limited = if let Some(behavior) = &self.behavior {
+            hpa::limit_with_behavior(
                 current,
                 stabilized.replicas,
                 min,
@@ -654,31 +717,18 @@ impl Scaler {
                     down: &state.hpa.scale_down_events,
                 },
                 now,
-            );
-            (stabilized, limited)
+            )
         } else if self.spec.hpa.is_some() {
-            let stabilized = hpa::stabilize_legacy(
-                recommendations,
-                prenormalized,
-                controller.downscale_stabilization_window_s,
-                now,
-            );
-            let limited = hpa::limit_legacy(
+            hpa::limit_legacy(
                 current,
                 stabilized.replicas,
                 min,
                 max,
                 controller.scale_up_limit_factor,
                 controller.scale_up_limit_minimum,
-            );
-            (stabilized, limited)
+            )
         } else {
-            let stabilized = hpa::Stabilization {
-                replicas: prenormalized,
-                reason: ConditionReason::ReadyForNewScale,
-            };
-            let limited = clamp_only(prenormalized, min, max);
-            (stabilized, limited)
+            clamp_only(prenormalized, min, max)
         };
         set_condition(
             &mut decision.conditions,
@@ -697,7 +747,17 @@ impl Scaler {
                 },
             ),
         );
-        if stabilized.replicas != prenormalized {
+        if let Some((held, need)) = forecast_scale_in {
+            // said even when the value is this decision's own proposal: the window was skipped
+            decision.steps.push(Step {
+                stage: Stage::Stabilization,
+                from: prenormalized.max(0) as u32,
+                to: stabilized.replicas.max(0) as u32,
+                reason: format!(
+                    "scale-in on forecast: the stabilization window would hold {held}; the forecast needs {need} over the scale-in window"
+                ),
+            });
+        } else if stabilized.replicas != prenormalized {
             decision.steps.push(Step {
                 stage: Stage::Stabilization,
                 from: prenormalized as u32,

@@ -187,3 +187,258 @@ fn state_is_compact_and_round_trips_exactly() {
         current = a.replicas;
     }
 }
+
+/// Replica-minutes over the third day, minutes ahead of the load on it, and the decisions.
+fn replay_third_day(scaler: &Scaler) -> (u64, usize, Vec<replicast::Decision>) {
+    let mut state = ScalerState::new();
+    let mut current = 30;
+    let (mut replica_minutes, mut ahead) = (0, 0);
+    let mut decisions = Vec::new();
+    for minute in 1..=(3 * 1440) {
+        let d = scaler.decide(&mut state, &input(minute, current)).unwrap();
+        current = d.replicas;
+        if minute > 2 * 1440 {
+            replica_minutes += u64::from(current);
+            ahead += usize::from(current >= (load(minute + 2) / 7.0).ceil() as u32);
+            decisions.push(d);
+        }
+    }
+    (replica_minutes, ahead, decisions)
+}
+
+#[test]
+fn scale_in_on_forecast_releases_replicas_sooner_and_stays_ahead() {
+    let (held, held_ahead, _) = replay_third_day(&Scaler::new(spec("")).unwrap());
+    let scaler = Scaler::new(spec(", scale_in: {window_s: 300, after_scale_up_s: 300}")).unwrap();
+    let (released, released_ahead, decisions) = replay_third_day(&scaler);
+    assert!(
+        released < held,
+        "scale-in on forecast used {released} replica-minutes, without it {held}"
+    );
+    assert!(
+        released_ahead as f64 > 0.95 * 1440.0 && released_ahead + 10 >= held_ahead,
+        "ahead of the load in {released_ahead} minutes (without scale-in {held_ahead})"
+    );
+    let scale_ins: Vec<_> = decisions
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| {
+            d.steps
+                .iter()
+                .any(|s| s.reason.starts_with("scale-in on forecast"))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!scale_ins.is_empty());
+    // its own hysteresis: never within after_scale_up_s (5 decisions here) of a scale-up
+    for &i in &scale_ins {
+        for back in 1..5.min(i + 1) {
+            let earlier = &decisions[i - back];
+            assert!(
+                !(earlier.rescale && earlier.replicas > earlier.current_replicas),
+                "scale-in on forecast {back} min after a scale-up"
+            );
+        }
+        // never below the reactive proposal
+        let d = &decisions[i];
+        let hpa = d
+            .proposals
+            .iter()
+            .find(|p| p.source == SourceKind::Hpa)
+            .and_then(|p| p.replicas)
+            .unwrap();
+        assert!(d.replicas >= hpa.min(d.current_replicas), "{d}");
+    }
+}
+
+#[test]
+fn peak_utilization_provisions_the_quantile_at_full_capacity() {
+    // unset, the quantile is provisioned at the target like the point forecast
+    let at_target = Scaler::new(spec("")).unwrap();
+    let at_full = Scaler::new(spec(", peak_utilization: 1.0")).unwrap();
+    let (target_minutes, _, _) = replay_third_day(&at_target);
+    let (full_minutes, full_ahead, _) = replay_third_day(&at_full);
+    assert!(
+        full_minutes < target_minutes,
+        "{full_minutes} replica-minutes at 100 %, {target_minutes} at the target"
+    );
+    assert!(full_ahead as f64 > 0.95 * 1440.0, "{full_ahead}");
+    let err = ScalerSpec::from_yaml(
+        "max_replicas: 5\npredictive: {capacity_per_replica: 10, peak_utilization: 0.5}\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "predictive.peak_utilization must be in [target_utilization, 1], got 0.5"
+    );
+}
+
+#[test]
+fn scheduled_floors_hold_from_one_lead_before_the_window() {
+    // NOW is Tuesday 2023-11-14 22:13:20 UTC; the floor runs 22:30–23:00 on Tuesdays
+    let floor = ", floors: [{min_replicas: 12, from: '22:30', to: '23:00', days: [tue]}]";
+    let scaler = Scaler::new(spec(floor)).unwrap();
+    let mut state = ScalerState::new();
+    let mut seen = Vec::new();
+    for minute in 1..=60 {
+        // a light load: the reactive sources want 3
+        let d = scaler
+            .decide(
+                &mut state,
+                &DecisionInput {
+                    now_ms: NOW + minute * 60_000,
+                    current_replicas: 3,
+                    metrics: vec![MetricInput::Aggregated {
+                        value: 70.0,
+                        ready_replicas: 3,
+                    }],
+                    load: Some(21.0),
+                    ..DecisionInput::default()
+                },
+            )
+            .unwrap();
+        seen.push(d.replicas);
+        if d.replicas == 12 {
+            let step = d.steps.last().unwrap();
+            assert_eq!(step.stage, replicast::Stage::MinMax);
+            assert!(
+                step.reason
+                    .starts_with("scheduled floor 12 replicas 22:30–23:00"),
+                "{step:?}"
+            );
+        }
+    }
+    // lead = 120 s start-up + 60 s interval: from 22:27 (minute 14) until 22:59 (minute 46)
+    let floored: Vec<i64> = (1..=60).filter(|m| seen[*m as usize - 1] == 12).collect();
+    assert_eq!(floored, (14..=46).collect::<Vec<_>>());
+    // forecast_only reports, never acts
+    let only = Scaler::new(spec(&format!("{floor}, mode: forecast_only"))).unwrap();
+    let mut state = ScalerState::new();
+    let d = only.decide(&mut state, &input(20, 30)).unwrap();
+    assert!(
+        d.steps
+            .iter()
+            .all(|s| !s.reason.starts_with("scheduled floor"))
+    );
+}
+
+#[test]
+fn scheduled_floor_windows_wrap_midnight_and_respect_offsets() {
+    use replicast::spec::ScheduledFloor;
+    let night: ScheduledFloor = serde_json::from_str(
+        r#"{"min_replicas": 2, "from": "22:00", "to": "02:00", "days": ["fri"]}"#,
+    )
+    .unwrap();
+    let fri_23h = 1_700_262_000_000; // Friday 2023-11-17 23:00 UTC
+    let sat_01h = fri_23h + 2 * 3_600_000;
+    let sat_03h = fri_23h + 4 * 3_600_000;
+    let sat_23h = fri_23h + 24 * 3_600_000;
+    assert!(night.active_at(fri_23h, 0).unwrap());
+    assert!(
+        night.active_at(sat_01h, 0).unwrap(),
+        "runs past midnight into Saturday"
+    );
+    assert!(!night.active_at(sat_03h, 0).unwrap());
+    assert!(
+        !night.active_at(sat_23h, 0).unwrap(),
+        "starts on Fridays only"
+    );
+    // UTC+2: Friday 23:00 UTC is Saturday 01:00 local, still in Friday's window
+    let east = ScheduledFloor {
+        utc_offset_min: 120,
+        ..night.clone()
+    };
+    assert!(east.active_at(fri_23h, 0).unwrap());
+    assert!(!east.active_at(sat_01h, 0).unwrap(), "03:00 local");
+    // a lead reaches into the window before it opens
+    assert!(night.active_at(fri_23h - 90 * 60_000, 30 * 60_000).unwrap());
+    assert!(!night.active_at(fri_23h - 90 * 60_000, 29 * 60_000).unwrap());
+    for (field, yaml, message) in [
+        (
+            "from",
+            "from: '8:5', to: '09:00'",
+            "predictive.floors[0].from must be a time HH:MM between 00:00 and 24:00, got \"8:5\"",
+        ),
+        (
+            "to",
+            "from: '08:00', to: '24:01'",
+            "predictive.floors[0].to must be a time HH:MM between 00:00 and 24:00, got \"24:01\"",
+        ),
+        (
+            "offset",
+            "from: '08:00', to: '09:00', utc_offset_min: 1440",
+            "predictive.floors[0].utc_offset_min must be in (-1440, 1440), got 1440",
+        ),
+    ] {
+        let err = ScalerSpec::from_yaml(&format!(
+            "max_replicas: 5\npredictive: {{capacity_per_replica: 10, floors: [{{min_replicas: 2, {yaml}}}]}}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{field}");
+        assert_eq!(err.message(), message, "{field}");
+    }
+    let err = ScalerSpec::from_yaml(
+        "max_replicas: 5\npredictive: {capacity_per_replica: 10, floors: [{min_replicas: 2, from: '08:00', to: '09:00', days: [monday]}]}\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    assert!(err.message().contains("monday"), "{err}");
+}
+
+fn pod(name: &str, start_ms: i64, ready_ms: i64) -> replicast::hpa::Pod {
+    serde_json::from_value(serde_json::json!({
+        "name": name, "phase": "running", "start_time_ms": start_ms,
+        "ready": {"status": "true", "last_transition_ms": ready_ms},
+    }))
+    .unwrap()
+}
+
+#[test]
+fn start_up_is_learned_from_readiness_delays() {
+    let scaler = Scaler::new(spec(", learn_startup: true")).unwrap();
+    let mut state = ScalerState::new();
+    for minute in 1..=70 {
+        scaler.decide(&mut state, &input(minute, 30)).unwrap();
+    }
+    let configured = predictive_proposal(&scaler.decide(&mut state, &input(71, 30)).unwrap())
+        .reason
+        .clone();
+    assert!(configured.contains("over the next 180 s"), "{configured}");
+    // three pods became ready 600 s after they started; one 2 hours after (a restart, ignored)
+    let t = NOW + 72 * 60_000;
+    let mut with_pods = input(72, 30);
+    with_pods.pods = Some(vec![
+        pod("a", t - 600_000, t - 1_000),
+        pod("b", t - 610_000, t - 10_000),
+        pod("c", t - 620_000, t - 20_000),
+        pod("d", t - 7_200_000, t - 5_000),
+    ]);
+    let d = scaler.decide(&mut state, &with_pods).unwrap();
+    let reason = &predictive_proposal(&d).reason;
+    assert!(
+        reason.contains("over the next 660 s")
+            && reason.ends_with("(start-up 600 s, learned from 3 readiness delays)"),
+        "{reason}"
+    );
+    // the same pods again: nothing new became ready since the last decision
+    let mut again = input(73, 30);
+    again.pods = with_pods.pods.clone();
+    let d = scaler.decide(&mut state, &again).unwrap();
+    assert!(
+        predictive_proposal(&d)
+            .reason
+            .ends_with("learned from 3 readiness delays)")
+    );
+    // without learn_startup the pods are ignored
+    let fixed = Scaler::new(spec("")).unwrap();
+    let mut state = ScalerState::new();
+    for minute in 1..=71 {
+        fixed.decide(&mut state, &input(minute, 30)).unwrap();
+    }
+    let d = fixed.decide(&mut state, &with_pods).unwrap();
+    assert!(
+        predictive_proposal(&d)
+            .reason
+            .contains("over the next 180 s")
+    );
+}

@@ -3,7 +3,7 @@
 
 use super::{Fleet, Trace};
 use crate::error::{Error, Result};
-use crate::spec::{PredictiveMode, PredictiveSpec, ScalerSpec};
+use crate::spec::{ForecastScaleIn, PredictiveMode, PredictiveSpec, ScalerSpec};
 
 /// The target utilization the default policies aim at and [`Fleet::for_trace`] sizes for.
 pub const TARGET_UTILIZATION: f64 = 0.7;
@@ -17,6 +17,16 @@ const HPA_POLICY: &str = "min_replicas: 1\nmax_replicas: 60\nhpa:\n  metrics:\n 
 
 /// The default threshold policy: bands on CPU with the aggressive preset's cooldowns.
 const THRESHOLD_POLICY: &str = "min_replicas: 1\nmax_replicas: 60\nthreshold:\n  rules: [{signal: cpu, scale_up_above: 70, scale_down_below: 30}]\ncooldown: {scale_up_s: 30, scale_down_s: 120}\n";
+
+/// The reactive part of the default predictive policy: the HPA at 80 %, a backstop for what the
+/// forecast misses (the forecast provides the headroom; see docs/decisions.md).
+const PREDICTIVE_REACTIVE_PART: &str = "min_replicas: 1\nmax_replicas: 60\nhpa:\n  metrics:\n    - {type: resource, resource: cpu, target: {type: utilization, average_utilization: 80}}\n";
+
+/// The default predictive policy provisions the expected load at 80 % ...
+const PREDICTIVE_TARGET: f64 = 0.8;
+/// ... and the forecast's 98th percentile at 86 %.
+const PREDICTIVE_QUANTILE: f64 = 0.98;
+const PREDICTIVE_PEAK_UTILIZATION: f64 = 0.86;
 
 impl Fleet {
     /// The fleet a backtest of `trace` uses by default: bounds `1..=max_replicas`, and as many
@@ -51,8 +61,11 @@ impl Fleet {
 
 /// The default policies, in order: `hpa` (the seed's HPA: CPU at 70 %, no behavior),
 /// `threshold` (bands at 30 % and 70 % CPU, cooldowns 30 s up and 120 s down) and `predictive`
-/// (that HPA plus the predictive source sized for `fleet`, sampling once per trace step of
-/// `step_s` seconds).
+/// (the predictive source sized for `fleet`, sampling once per trace step of `step_s` seconds:
+/// the expected load at 80 %, the forecast's 98th percentile at 86 %, scale-in on forecast over
+/// 300 s; with the HPA on CPU at 80 % as a reactive backstop). The predictive parameters were
+/// chosen by a sweep over the shared traces (docs/decisions.md); `replicast tune` searches them
+/// on your own history.
 ///
 /// ```
 /// use replicast::sim::{Fleet, Trace, default_policies};
@@ -75,22 +88,29 @@ pub fn default_policies(fleet: &Fleet, step_s: i64) -> Result<Vec<(String, Scale
         .ok_or_else(|| {
             Error::invalid_input(format!("step_s must be in [1, {}], got {step_s}", u32::MAX))
         })?;
-    let mut predictive = hpa.clone();
+    let mut predictive = ScalerSpec::from_yaml(PREDICTIVE_REACTIVE_PART)?;
     predictive.predictive = Some(PredictiveSpec {
         capacity_per_replica: fleet.capacity_per_replica,
-        target_utilization: TARGET_UTILIZATION,
+        target_utilization: PREDICTIVE_TARGET,
         startup_s: fleet.startup_s,
+        learn_startup: false,
         decision_interval_s: if fleet.decision_interval_s == 0 {
             step.max(15)
         } else {
             fleet.decision_interval_s
         },
         sample_interval_s: step,
-        quantile: 0.9,
+        quantile: PREDICTIVE_QUANTILE,
         mode: PredictiveMode::ForecastAndScale,
         warmup_samples: 60,
         history_s: 4 * 86_400,
         max_buffer_replicas: 0,
+        peak_utilization: Some(PREDICTIVE_PEAK_UTILIZATION),
+        scale_in: Some(ForecastScaleIn {
+            window_s: 300,
+            after_scale_up_s: 300,
+        }),
+        floors: Vec::new(),
     });
     predictive.validate()?;
     Ok(vec![

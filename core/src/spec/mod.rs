@@ -32,7 +32,9 @@ mod threshold;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::predictive::{PredictiveMode, PredictiveSpec};
+pub use crate::predictive::{
+    ForecastScaleIn, PredictiveMode, PredictiveSpec, ScheduledFloor, Weekday,
+};
 pub use hpa::{
     Behavior, Compatibility, ControllerConfig, MetricSpec, MetricTarget, MissingContainerMetric,
     MissingFallback, PolicyType, ScaleFromZero, ScalingPolicy, ScalingRules, SelectPolicy,
