@@ -132,7 +132,7 @@ fn fleet(
     Fleet::for_trace(trace, capacity, startup_s, interval_s, max_replicas)
 }
 
-/// `replicast tune`: prints the cheapest HPA spec that meets the SLO, as YAML.
+/// `replicast tune`: prints the cheapest HPA or predictive spec that meets the SLO, as YAML.
 pub(crate) fn tune(
     trace: Option<&Path>,
     slo: f64,
@@ -150,7 +150,7 @@ pub(crate) fn tune(
         max_replicas,
     );
     let grid = replicast::sim::TuneGrid::default();
-    let total = grid.targets.len() * grid.tolerances.len() * grid.down_windows_s.len();
+    let total = grid.size(&fleet);
     let bar = ProgressBar::new(total as u64);
     let result = replicast::sim::tune(&trace, &fleet, slo, &grid, &mut |n| {
         bar.set_position(n as u64);
@@ -160,7 +160,7 @@ pub(crate) fn tune(
     let yaml = serde_yaml_ng::to_string(&result.spec).map_err(|e| e.to_string())?;
     let s = &result.scores;
     println!(
-        "# replicast tune on {trace_name}: cheapest of {} HPA configurations ({} met the SLO)",
+        "# replicast tune on {trace_name}: cheapest of {} HPA and predictive configurations ({} met the SLO)",
         result.tried, result.feasible
     );
     println!(

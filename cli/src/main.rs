@@ -70,7 +70,7 @@ enum Command {
         #[arg(long, conflicts_with = "plot")]
         no_plot: bool,
     },
-    /// Search HPA parameters for the cheapest policy meeting an overload SLO on a history; print it as a spec.
+    /// Search HPA and predictive parameters for the cheapest policy meeting an overload SLO on a history; print it as a spec.
     Tune {
         /// Trace: CSV `timestamp,value`, or a Prometheus `query_range` JSON response (`.json`); default: the bundled one.
         #[arg(long)]

@@ -172,3 +172,45 @@ fn a_bad_fleet_is_rejected() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.message().contains("capacity_per_replica"), "{err}");
 }
+
+#[test]
+fn tune_picks_a_predictive_policy_when_the_reactive_ones_cannot_meet_the_slo() {
+    use replicast::sim::{TuneGrid, tune};
+    // three days of a daily rhythm with a steep morning rise, at one-minute resolution
+    let trace = minutes(
+        (0..3 * 1440)
+            .map(|m| {
+                let minute_of_day = m % 1440;
+                if (480..1080).contains(&minute_of_day) {
+                    400.0 + f64::from((minute_of_day - 480).min(30)) * 20.0
+                } else {
+                    400.0
+                }
+            })
+            .collect(),
+    );
+    let fleet = Fleet {
+        capacity_per_replica: 50.0,
+        startup_s: 300,
+        decision_interval_s: 60,
+        min_replicas: 1,
+        max_replicas: 100,
+        initial_replicas: 12,
+    };
+    // a hot reactive target cannot absorb a rise that lasts less than a start-up
+    let grid = TuneGrid {
+        targets: vec![90],
+        tolerances: vec![0.1],
+        down_windows_s: vec![300],
+        predictive_targets: vec![70],
+        quantiles: vec![0.95],
+        peak_utilizations: vec![0.86],
+        startups_s: vec![300],
+    };
+    let best = tune(&trace, &fleet, 99.5, &grid, &mut |_| {}).unwrap();
+    assert_eq!(best.tried, 2);
+    assert_eq!(best.feasible, 1, "{:?}", best.scores);
+    let predictive = best.spec.predictive.expect("the predictive policy won");
+    assert_eq!(predictive.quantile, 0.95);
+    assert!(best.scores.minutes_overloaded <= 0.005 * 3.0 * 1440.0);
+}

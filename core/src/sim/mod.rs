@@ -56,7 +56,9 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-pub use defaults::{AUTO_PEAK_REPLICAS, TARGET_UTILIZATION, default_policies};
+pub use defaults::{
+    AUTO_PEAK_REPLICAS, PredictivePolicy, TARGET_UTILIZATION, default_policies, predictive_policy,
+};
 pub use trace::Trace;
 pub use tune::{TuneGrid, TuneResult, tune};
 
