@@ -245,7 +245,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
 }
 
 /// The score columns, headed and formatted once for both the text and the Markdown tables.
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 13] = [
     "replica-h",
     "overload-m",
     "dropped%",
@@ -257,9 +257,12 @@ const COLUMNS: [&str; 11] = [
     "jitter/h",
     "actions/h",
     "flips/h",
+    "fc-MASE",
+    "fc-cov90",
 ];
 
-fn score_cells(s: &replicast::sim::Scores) -> [String; 11] {
+fn score_cells(s: &replicast::sim::Scores) -> [String; 13] {
+    let optional = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"));
     [
         format!("{:.1}", s.replica_hours),
         format!("{:.0}", s.minutes_overloaded),
@@ -272,6 +275,8 @@ fn score_cells(s: &replicast::sim::Scores) -> [String; 11] {
         format!("{:.2}", s.jitter_per_hour),
         format!("{:.2}", s.actions_per_hour),
         format!("{:.2}", s.direction_changes_per_hour),
+        optional(s.forecast_mase),
+        optional(s.forecast_coverage90),
     ]
 }
 

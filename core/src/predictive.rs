@@ -453,7 +453,32 @@ pub(crate) fn observe_startups(
     }
 }
 
+/// A one-step-ahead forecast with its interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct NextSample {
+    pub point: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
 impl PredictiveState {
+    /// The model's forecast of the next sample at interval `level`; `None` in warm-up or when
+    /// the model declines.
+    pub(crate) fn forecast_next(&self, level: f64) -> Option<NextSample> {
+        let mut forecast = Forecast::default();
+        self.model
+            .as_ref()?
+            .predict_into(1, Some(level), &mut forecast)
+            .ok()?;
+        let intervals = forecast.intervals.as_ref()?;
+        let sample = NextSample {
+            point: *forecast.point.first()?,
+            lower: *intervals.lower.first()?,
+            upper: *intervals.upper.first()?,
+        };
+        sample.point.is_finite().then_some(sample)
+    }
+
     /// Notes a rescale decided by the scaler.
     pub(crate) fn note_rescale(&mut self, current: i32, desired: i32, now_ms: Timestamp) {
         if desired > current {

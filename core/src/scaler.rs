@@ -67,6 +67,11 @@ impl ScalerState {
         Self::default()
     }
 
+    /// The predictive source's forecast of its next load sample (for the backtest's scores).
+    pub(crate) fn forecast_next(&self, level: f64) -> Option<predictive::NextSample> {
+        self.predictive.as_ref()?.forecast_next(level)
+    }
+
     /// A state carrying an existing HPA controller history (e.g. migrated from a controller).
     #[must_use]
     pub fn with_hpa_history(history: HpaHistory) -> Self {

@@ -214,3 +214,41 @@ fn tune_picks_a_predictive_policy_when_the_reactive_ones_cannot_meet_the_slo() {
     assert_eq!(predictive.quantile, 0.95);
     assert!(best.scores.minutes_overloaded <= 0.005 * 3.0 * 1440.0);
 }
+
+#[test]
+fn a_forecasting_policy_is_scored_on_its_forecasts() {
+    use replicast::sim::{PredictivePolicy, predictive_policy};
+    // two days of an hourly rhythm with a little deterministic noise
+    let trace = minutes(
+        (0..2 * 1440)
+            .map(|m| {
+                let phase = f64::from(m % 60) / 60.0 * std::f64::consts::TAU;
+                300.0 + 100.0 * phase.sin() + f64::from((m * 7919) % 13) - 6.0
+            })
+            .collect(),
+    );
+    let fleet = fleet(40);
+    let knobs = PredictivePolicy {
+        target_pct: 70,
+        quantile: 0.9,
+        peak_utilization: 0.9,
+        startup_s: 120,
+    };
+    let spec = predictive_policy(&fleet, 60, &knobs).unwrap();
+    let run = simulate(
+        &trace,
+        &fleet,
+        &Scaler::new(spec).unwrap(),
+        "p",
+        &mut |_| {},
+    )
+    .unwrap();
+    let mase = run.scores.forecast_mase.expect("scored");
+    let coverage = run.scores.forecast_coverage90.expect("scored");
+    // the naive one-step error here is about 10 per step; the seasonal model is far better
+    assert!(mase > 0.0 && mase < 0.8, "MASE {mase}");
+    assert!((0.8..=1.0).contains(&coverage), "coverage {coverage}");
+    let reactive = simulate(&trace, &fleet, &hpa(), "hpa", &mut |_| {}).unwrap();
+    assert_eq!(reactive.scores.forecast_mase, None);
+    assert_eq!(reactive.scores.forecast_coverage90, None);
+}

@@ -56,6 +56,10 @@ def test_default_policies_and_the_oracle() -> None:
     np.testing.assert_array_equal(oracle["timeline"]["ready"], oracle["timeline"]["needed"])
     cheapest = min(run["scores"]["replica_hours"] for run in result["runs"].values())
     assert oracle["scores"]["replica_hours"] == cheapest
+    # only the forecasting policy is scored on its forecasts
+    predictive = result["runs"]["predictive"]["scores"]
+    assert 0.0 < predictive["forecast_mase"] and 0.0 <= predictive["forecast_coverage90"] <= 1.0
+    assert "forecast_mase" not in result["runs"]["hpa"]["scores"]
 
 
 def test_custom_specs_in_every_form() -> None:

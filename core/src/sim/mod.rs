@@ -34,6 +34,11 @@
 //! `Σ provisioned × Δ / 3600`; minutes overloaded `Σ [load > ready × capacity] × Δ / 60`; load
 //! dropped `Σ max(load − ready × capacity, 0)` (and as a percentage of all load); scaling
 //! actions per hour; direction changes (an increase after a decrease or the reverse) per hour.
+//! When the policy forecasts (a predictive source past its warm-up), its one-step-ahead forecasts
+//! of the load (made at each decision, for the step that starts) are scored too: MASE
+//! `Σ|y − ŷ| / n ÷ (Σ_t |y_t − y_{t−1}| / (T − 1))` (scaled by the trace's own one-step naive
+//! error), and the share of those steps inside the forecast's 90 % interval. A model that
+//! declines to forecast is not scored at that step.
 //!
 //! ```
 //! use replicast::sim::{simulate, Fleet, Trace};
@@ -180,6 +185,12 @@ pub struct Scores {
     pub actions_per_hour: f64,
     /// Direction changes per hour.
     pub direction_changes_per_hour: f64,
+    /// MASE of the policy's one-step load forecasts (none when it does not forecast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast_mase: Option<f64>,
+    /// Share of steps inside the policy's 90 % forecast interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast_coverage90: Option<f64>,
 }
 
 /// One policy's replay.
@@ -282,6 +293,7 @@ pub fn simulate(
     // replicas starting: (first step start at which they serve, count), oldest first
     let mut starting: VecDeque<(i64, u32)> = VecDeque::new();
     let mut timeline = Timeline::default();
+    let mut forecasts: Vec<(usize, crate::predictive::NextSample)> = Vec::new();
     let n = trace.len();
     for k in 0..n {
         let t = trace.timestamps_s()[k];
@@ -304,6 +316,9 @@ pub fn simulate(
             let decision = scaler
                 .decide(&mut state, &input)
                 .map_err(|e| e.context(format!("decision at t = {t} s")))?;
+            if let Some(forecast) = state.forecast_next(0.9) {
+                forecasts.push((k, forecast));
+            }
             let desired = decision.replicas;
             if desired > provisioned {
                 starting.push_back((t + i64::from(fleet.startup_s), desired - provisioned));
@@ -343,12 +358,38 @@ pub fn simulate(
         }
     }
     progress(n);
-    let scores = score(&timeline, capacity, step_s);
+    let mut scores = score(&timeline, capacity, step_s);
+    score_forecasts(trace.values(), &forecasts, &mut scores);
     Ok(Run {
         policy: policy.to_owned(),
         timeline,
         scores,
     })
+}
+
+/// MASE and 90 % coverage of one-step forecasts `(step, forecast)` against `values`.
+fn score_forecasts(
+    values: &[f64],
+    forecasts: &[(usize, crate::predictive::NextSample)],
+    scores: &mut Scores,
+) {
+    if forecasts.is_empty() || values.len() < 2 {
+        return;
+    }
+    let naive =
+        values.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (values.len() - 1) as f64;
+    let n = forecasts.len() as f64;
+    let mae = forecasts
+        .iter()
+        .map(|(k, f)| (values[*k] - f.point).abs())
+        .sum::<f64>()
+        / n;
+    let inside = forecasts
+        .iter()
+        .filter(|(k, f)| (f.lower..=f.upper).contains(&values[*k]))
+        .count() as f64;
+    scores.forecast_mase = (naive > 0.0).then_some(mae / naive);
+    scores.forecast_coverage90 = Some(inside / n);
 }
 
 /// The oracle: perfect foresight of load and start-up delay (the cost floor).
