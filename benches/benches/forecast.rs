@@ -76,9 +76,19 @@ fn refit(c: &mut Criterion) {
 }
 
 fn decide_predictive(c: &mut Criterion) {
-    let spec = ScalerSpec::from_yaml(
-        "min_replicas: 1\nmax_replicas: 100\nhpa: {metrics: [{type: resource, resource: cpu, target: {type: utilization, average_utilization: 70}}]}\npredictive: {capacity_per_replica: 10, sample_interval_s: 60, decision_interval_s: 60}\n",
-    )
+    decide_predictive_with(c, "decide/hpa_plus_predictive", "");
+    // the backtest's predictive policy: quantile at a peak utilization, scale-in on forecast
+    decide_predictive_with(
+        c,
+        "decide/hpa_plus_predictive_scale_in",
+        ", quantile: 0.98, target_utilization: 0.8, peak_utilization: 0.86, scale_in: {window_s: 300}",
+    );
+}
+
+fn decide_predictive_with(c: &mut Criterion, name: &str, extra: &str) {
+    let spec = ScalerSpec::from_yaml(&format!(
+        "min_replicas: 1\nmax_replicas: 100\nhpa: {{metrics: [{{type: resource, resource: cpu, target: {{type: utilization, average_utilization: 70}}}}]}}\npredictive: {{capacity_per_replica: 10, sample_interval_s: 60, decision_interval_s: 60{extra}}}\n",
+    ))
     .expect("valid");
     let scaler = Scaler::new(spec).expect("valid");
     let y = daily(8 * 1440);
@@ -99,7 +109,7 @@ fn decide_predictive(c: &mut Criterion) {
         scaler.decide(&mut state, &input(minute)).expect("decides");
         minute += 1;
     }
-    c.bench_function("decide/hpa_plus_predictive", |b| {
+    c.bench_function(name, |b| {
         b.iter(|| {
             minute += 1;
             black_box(
