@@ -1,5 +1,6 @@
 //! The predictive source through the `Scaler`: warm-up, never below the reactive proposal,
-//! forecast-only, bad input, compact and exact state.
+//! forecast-only, bad input, compact and exact state, peak utilization, scale-in on forecast,
+//! scheduled floors, learned start-up, and properties with every option on.
 
 use replicast::hpa::MetricInput;
 use replicast::{DecisionInput, ErrorKind, Scaler, ScalerSpec, ScalerState, SourceKind};
@@ -441,4 +442,86 @@ fn start_up_is_learned_from_readiness_delays() {
             .reason
             .contains("over the next 180 s")
     );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every predictive option on: quantile at a peak utilization, scale-in on forecast, a floor
+    /// for part of the run (22:00–22:40 UTC; NOW is 22:13), a short warm-up.
+    fn full_spec(min: u32, max: u32) -> ScalerSpec {
+        ScalerSpec::from_yaml(&format!(
+            "min_replicas: {min}\nmax_replicas: {max}\nhpa: {{metrics: [{{type: resource, resource: cpu, target: {{type: utilization, average_utilization: 70}}}}]}}\npredictive: {{capacity_per_replica: 10, sample_interval_s: 60, decision_interval_s: 60, warmup_samples: 10, history_s: 7200, quantile: 0.95, peak_utilization: 0.9, scale_in: {{window_s: 180, after_scale_up_s: 120}}, floors: [{{min_replicas: {}, from: '22:00', to: '22:40'}}]}}\n",
+            min + 3
+        ))
+        .unwrap()
+    }
+
+    fn replay(
+        scaler: &Scaler,
+        state: &mut ScalerState,
+        start_ms: i64,
+        start: u32,
+        obs: &[(u16, f64)],
+    ) -> Vec<replicast::Decision> {
+        let mut now = start_ms;
+        let mut current = start;
+        obs.iter()
+            .map(|&(dt, load)| {
+                now += i64::from(dt) * 1000;
+                let input = DecisionInput {
+                    now_ms: now,
+                    current_replicas: current,
+                    metrics: vec![MetricInput::Aggregated {
+                        value: 100.0 * load / (f64::from(current.max(1)) * 10.0),
+                        ready_replicas: current,
+                    }],
+                    load: Some(load),
+                    ..DecisionInput::default()
+                };
+                let d = scaler.decide(state, &input).unwrap();
+                current = d.replicas;
+                d
+            })
+            .collect()
+    }
+
+    fn observations() -> impl Strategy<Value = Vec<(u16, f64)>> {
+        prop::collection::vec((30u16..150, 0.0f64..1000.0), 1..120)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn replicas_stay_within_min_and_max(
+            min in 1u32..10, span in 0u32..40, start in 1u32..60, obs in observations(),
+        ) {
+            let max = min + span;
+            let scaler = Scaler::new(full_spec(min, max)).unwrap();
+            let mut state = ScalerState::new();
+            for d in replay(&scaler, &mut state, NOW, start, &obs) {
+                prop_assert!(d.replicas >= min && d.replicas <= max, "{} not in [{min}, {max}]: {d}", d.replicas);
+            }
+        }
+
+        #[test]
+        fn restored_state_gives_identical_future_decisions(
+            start in 1u32..60, obs in observations(), split in 0usize..120,
+        ) {
+            let scaler = Scaler::new(full_spec(2, 80)).unwrap();
+            let split = split.min(obs.len());
+            let mut state = ScalerState::new();
+            let first = replay(&scaler, &mut state, NOW, start, &obs[..split]);
+            let current = first.last().map_or(start, |d| d.replicas);
+            let mut restored = ScalerState::from_json(&state.to_json()).unwrap();
+            prop_assert_eq!(&restored, &state);
+            let resume_ms = NOW + obs[..split].iter().map(|&(dt, _)| i64::from(dt) * 1000).sum::<i64>();
+            prop_assert_eq!(
+                replay(&scaler, &mut state, resume_ms, current, &obs[split..]),
+                replay(&scaler, &mut restored, resume_ms, current, &obs[split..])
+            );
+        }
+    }
 }
