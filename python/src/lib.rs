@@ -17,7 +17,7 @@ use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat, PyInt, PyString, PyTuple};
+use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use replicast::hpa::{MetricInput, Pod};
 use replicast::{Decision, DecisionInput, Scaler, ScalerSpec, ScalerState};
 
@@ -378,6 +378,21 @@ fn from_list<T: serde::de::DeserializeOwned>(
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(None);
     };
+    let one = |i: usize, item: &Bound<'_, PyAny>| -> PyResult<T> {
+        if let Some(v) = fast(item) {
+            return Ok(v);
+        }
+        serde_json::from_value(to_value(item, Role::Input)?)
+            .map_err(|e| invalid_input(format!("{name}[{i}]: {e}")))
+    };
+    // a list, the usual case, without an iterator object or the str/dict checks
+    if let Ok(list) = obj.cast_exact::<PyList>() {
+        let mut out = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            out.push(one(i, &item)?);
+        }
+        return Ok(Some(out));
+    }
     if obj.cast::<PyString>().is_ok() || obj.cast::<PyDict>().is_ok() {
         return Err(PyTypeError::new_err(format!(
             "{name} must be a sequence of dicts, got {}",
@@ -386,16 +401,7 @@ fn from_list<T: serde::de::DeserializeOwned>(
     }
     let mut out = Vec::new();
     for (i, item) in obj.try_iter()?.enumerate() {
-        let item = item?;
-        if let Some(v) = fast(&item) {
-            out.push(v);
-            continue;
-        }
-        let value = to_value(&item, Role::Input)?;
-        out.push(
-            serde_json::from_value(value)
-                .map_err(|e| invalid_input(format!("{name}[{i}]: {e}")))?,
-        );
+        out.push(one(i, &item?)?);
     }
     Ok(Some(out))
 }
