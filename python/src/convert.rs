@@ -43,25 +43,33 @@ pub(crate) fn to_value(obj: &Bound<'_, PyAny>, role: Role) -> PyResult<Value> {
     if let Ok(t) = obj.cast::<PyTuple>() {
         return t.iter().map(|v| to_value(&v, role)).collect();
     }
+    // a plain float first: `hasattr("__index__")` on it would raise and swallow an
+    // AttributeError, the most expensive step of converting a metric dict
+    if obj.is_exact_instance_of::<PyFloat>() {
+        return finite(obj.extract()?, role);
+    }
     if (obj.is_instance_of::<PyInt>() || obj.hasattr("__index__")?)
         && let Ok(i) = obj.extract::<i64>()
     {
         return Ok(Value::Number(i.into()));
     }
     if obj.is_instance_of::<PyFloat>() || obj.hasattr("__float__")? {
-        let f: f64 = obj.extract()?;
-        return Number::from_f64(f).map(Value::Number).ok_or_else(|| {
-            let message = format!("values must be finite numbers, got {f}");
-            match role {
-                Role::Input => crate::error::InvalidInputError::new_err(message),
-                Role::Config => crate::error::InvalidConfigError::new_err(message),
-            }
-        });
+        return finite(obj.extract()?, role);
     }
     Err(PyTypeError::new_err(format!(
         "expected plain data (dict, list, str, int, float, bool or None), got {}",
         type_name(obj)
     )))
+}
+
+fn finite(f: f64, role: Role) -> PyResult<Value> {
+    Number::from_f64(f).map(Value::Number).ok_or_else(|| {
+        let message = format!("values must be finite numbers, got {f}");
+        match role {
+            Role::Input => crate::error::InvalidInputError::new_err(message),
+            Role::Config => crate::error::InvalidConfigError::new_err(message),
+        }
+    })
 }
 
 /// Converts a JSON value into plain Python data.

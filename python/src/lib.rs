@@ -15,8 +15,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use replicast::hpa::{MetricInput, Pod};
 use replicast::{Decision, DecisionInput, Scaler, ScalerSpec, ScalerState};
 
@@ -334,13 +335,64 @@ fn replicas_at(name: &str, values: &[f64], i: usize) -> Result<u32, String> {
     }
 }
 
+/// `{"kind": "aggregated", "value": <float or int>, "ready_replicas": <int>}` read directly,
+/// without the generic dict → JSON value → serde route: the common `metrics` item on the
+/// `decide` hot path. Anything else (another kind, an extra key, a subclass, NaN, a value out
+/// of range) returns `None` and goes the generic route, which also produces the errors.
+fn aggregated_metric(item: &Bound<'_, PyAny>) -> Option<MetricInput> {
+    let py = item.py();
+    let dict = item.cast_exact::<PyDict>().ok()?;
+    if dict.len() != 3 {
+        return None;
+    }
+    let kind = dict.get_item(intern!(py, "kind")).ok()??;
+    if kind.cast_exact::<PyString>().ok()?.to_str().ok()? != "aggregated" {
+        return None;
+    }
+    let value = dict.get_item(intern!(py, "value")).ok()??;
+    let value = if let Ok(f) = value.cast_exact::<PyFloat>() {
+        f.value()
+    } else if value.is_exact_instance_of::<PyInt>() {
+        // as serde reads a JSON integer into an f64
+        value.extract::<i64>().ok()? as f64
+    } else {
+        return None;
+    };
+    let ready_replicas = dict.get_item(intern!(py, "ready_replicas")).ok()??;
+    if !value.is_finite() || !ready_replicas.is_exact_instance_of::<PyInt>() {
+        return None;
+    }
+    Some(MetricInput::Aggregated {
+        value,
+        ready_replicas: ready_replicas.extract().ok()?,
+    })
+}
+
+/// A sequence of dicts as `T`s, each through `fast` when it recognises the item, else through
+/// the generic dict → JSON value → serde route.
 fn from_list<T: serde::de::DeserializeOwned>(
     name: &str,
     obj: Option<&Bound<'_, PyAny>>,
+    fast: fn(&Bound<'_, PyAny>) -> Option<T>,
 ) -> PyResult<Option<Vec<T>>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(None);
     };
+    let one = |i: usize, item: &Bound<'_, PyAny>| -> PyResult<T> {
+        if let Some(v) = fast(item) {
+            return Ok(v);
+        }
+        serde_json::from_value(to_value(item, Role::Input)?)
+            .map_err(|e| invalid_input(format!("{name}[{i}]: {e}")))
+    };
+    // a list, the usual case, without an iterator object or the str/dict checks
+    if let Ok(list) = obj.cast_exact::<PyList>() {
+        let mut out = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            out.push(one(i, &item)?);
+        }
+        return Ok(Some(out));
+    }
     if obj.cast::<PyString>().is_ok() || obj.cast::<PyDict>().is_ok() {
         return Err(PyTypeError::new_err(format!(
             "{name} must be a sequence of dicts, got {}",
@@ -349,11 +401,7 @@ fn from_list<T: serde::de::DeserializeOwned>(
     }
     let mut out = Vec::new();
     for (i, item) in obj.try_iter()?.enumerate() {
-        let value = to_value(&item?, Role::Input)?;
-        out.push(
-            serde_json::from_value(value)
-                .map_err(|e| invalid_input(format!("{name}[{i}]: {e}")))?,
-        );
+        out.push(one(i, &item?)?);
     }
     Ok(Some(out))
 }
@@ -431,8 +479,8 @@ impl PyScaler {
             ready_replicas: ready_replicas
                 .map(|v| replicas_arg("ready_replicas", v))
                 .transpose()?,
-            pods: from_list::<Pod>("pods", pods)?,
-            metrics: from_list::<MetricInput>("metrics", metrics)?.unwrap_or_default(),
+            pods: from_list::<Pod>("pods", pods, |_| None)?,
+            metrics: from_list("metrics", metrics, aggregated_metric)?.unwrap_or_default(),
             signals: signals.unwrap_or_default(),
             healthy,
             load,

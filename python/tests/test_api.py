@@ -121,6 +121,42 @@ def test_invalid_input_raises_and_leaves_state_untouched() -> None:
     assert state.to_json() == before
 
 
+class _Dict(dict[str, object]):
+    pass
+
+
+def test_aggregated_metric_items_decide_alike_on_every_route() -> None:
+    # plain dicts in a list are read directly; a subclass, a numpy scalar or a tuple take
+    # the generic route: the decisions and the errors must not differ
+    import numpy as np
+
+    scaler = replicast.Scaler(CPU_SPEC)
+
+    def decide(metrics: object) -> replicast.Decision:
+        return scaler.decide(replicast.ScalerState(), now_ms=NOW_MS, current_replicas=4,
+                             metrics=metrics)  # type: ignore[arg-type]
+
+    direct = decide([aggregated(85.0, 4)])
+    assert direct.replicas == 7  # ceil(4 * 85 / 50)
+    assert decide((aggregated(85.0, 4),)) == direct
+    assert decide([_Dict(aggregated(85.0, 4))]) == direct
+    assert decide([aggregated(np.float64(85.0), int(np.int64(4)))]) == direct
+    assert decide([aggregated(85, 4)]) == decide([aggregated(85.0, 4)])
+    state = replicast.ScalerState()
+    for bad, error, match in [
+        (aggregated(True, 4), InvalidInputError, r"metrics\[0\]: invalid type: boolean"),
+        (aggregated(85.0, -1), InvalidInputError, r"metrics\[0\]: invalid value"),
+        (aggregated(85.0, 2**32), InvalidInputError, r"metrics\[0\]: invalid value"),
+        (aggregated(85.0, 4.0), InvalidInputError, r"metrics\[0\]: invalid type: floating point"),
+        (aggregated(float("inf"), 4), InvalidInputError, "values must be finite numbers, got inf"),
+        ({**aggregated(85.0, 4), "extra": 1}, InvalidInputError, r"metrics\[0\]: unknown field `extra`"),
+        ({"kind": "aggregated", "value": 85.0}, InvalidInputError, "missing field `ready_replicas`"),
+    ]:
+        with pytest.raises(error, match=match):
+            scaler.decide(state, now_ms=NOW_MS, current_replicas=4, metrics=[bad])
+    assert state.last_decision_ms is None
+
+
 def test_options_are_keyword_only() -> None:
     scaler = replicast.Scaler(CPU_SPEC)
     with pytest.raises(TypeError):
