@@ -492,6 +492,35 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..Default::default() })]
+
+        /// Absorbing samples one by one equals a fit on the longer series whose coefficients are
+        /// replaced by the shorter fit's (same lag buffer, same calendar phase): point forecasts
+        /// agree to 1e-9 relative.
+        #[test]
+        fn update_equals_refit_with_fixed_coefficients_prop(
+            y in proptest::collection::vec(-100.0..100.0f64, 150..260),
+            split in 100usize..140,
+            p in 2usize..12,
+        ) {
+            let spec = Regression { step_s: 3600, periods: Some(vec![p]), ..Regression::default() };
+            let Ok(mut a) = spec.fit(&y[..split]) else { return Ok(()) };
+            for &v in &y[split..] {
+                a.update(v).unwrap();
+            }
+            let mut b = spec.fit(&y).unwrap();
+            proptest::prop_assert_eq!(&a.lags, &b.lags);
+            proptest::prop_assert_eq!(&a.cycles, &b.cycles);
+            b.coef.clone_from(&a.coef);
+            b.intercept = a.intercept;
+            let (pa, pb) = (a.predict(12, None).unwrap(), b.predict(12, None).unwrap());
+            for (u, v) in pa.point.iter().zip(&pb.point) {
+                proptest::prop_assert!((u - v).abs() <= 1e-9 * u.abs().max(1.0), "{} vs {}", u, v);
+            }
+        }
+    }
+
     #[test]
     fn ar1_interval_widening_matches_closed_form() {
         // AR(1): Var(h) = σ² (1 + φ² + ... + φ^{2(h-1)}) (Box & Jenkins), tolerance 1e-9.
