@@ -17,7 +17,8 @@ use crate::error::{Error, ErrorKind, Result};
 const DAY_S: f64 = 86_400.0;
 const WEEK_S: f64 = 604_800.0;
 
-/// Regression spec: `y[t] = c + Σ φ_l y[t-l] + Σ (a_k sin + b_k cos)(2π k t / P) + e[t]`.
+/// Regression spec: `y[t] = c + Σ φ_l y[t-l] + Σ (a_k sin + b_k cos)(2π k t / P) + e[t]`, by
+/// default in differenced form (`c = 0`, `Σ φ_l = 1`).
 ///
 /// | field | default | unit/range | meaning |
 /// |---|---|---|---|
@@ -26,12 +27,20 @@ const WEEK_S: f64 = 604_800.0;
 /// | `periods` | detect | steps, each >= 2 | season lengths; the first (strongest) adds lags `p-1, p, p+1`; empty = none; absent = [`detect_periods`] |
 /// | `fourier` | 2 | harmonics, 0..=10 | Fourier pairs per calendar cycle (day, week); 0 = no calendar terms |
 /// | `ridge` | 1e-4 | >= 0 | ridge penalty on standardised coefficients, relative to the number of rows |
+/// | `difference` | true | bool | regress the change `y[t] - y[t-1]` (anchored form, below); false = levels with an intercept |
 ///
 /// **Features.** The lags above, then for each calendar cycle (one day and one week of `step_s`
 /// steps) that is at least `2·fourier + 1` steps long and seen twice in the history,
 /// `sin(2πkt/P)` and `cos(2πkt/P)` for `k = 1..=fourier`, `t` counting steps from the first
 /// observation. A sine/cosine pair represents any phase, so no wall-clock origin is needed: the
-/// fit learns where in the day the series starts. Plus an intercept.
+/// fit learns where in the day the series starts.
+///
+/// **Anchored (differenced) form**, the default: the target is `y[t] - y[t-1]` and the lag
+/// features are `y[t-l] - y[t-1]` (lag 1 is always included), with no intercept; in level terms
+/// the lag coefficients sum to 1. All coefficients zero is the naive forecast and `φ_p = 1` the
+/// seasonal naive one, so the model nests both, and it never pulls the forecast back to the
+/// history's mean after a level shift (the levels form does, through its intercept). The ridge
+/// shrinks towards the naive forecast. `difference: false` fits levels with an intercept.
 ///
 /// **Fit.** Features are standardised, zero-variance ones dropped, and the ridge problem
 /// `min Σ e² + ridge·rows·Σ β²` solved as an augmented ordinary least squares problem by
@@ -68,6 +77,8 @@ pub struct Regression {
     pub fourier: usize,
     /// Ridge penalty on standardised coefficients.
     pub ridge: f64,
+    /// Regress changes (anchored form) instead of levels.
+    pub difference: bool,
 }
 
 impl Default for Regression {
@@ -78,6 +89,7 @@ impl Default for Regression {
             periods: None,
             fourier: 2,
             ridge: 1e-4,
+            difference: true,
         }
     }
 }
@@ -179,9 +191,13 @@ fn calendar(cycles: &[Cycle], t: usize, out: &mut Vec<f64>) {
     }
 }
 
-/// The lags used: the recent ones, then `p-1, p, p+1` for the strongest period; sorted, unique.
-fn all_lags(lags: &[usize], period: Option<usize>) -> Vec<usize> {
+/// The lags used: the recent ones (and 1 when differencing), then `p-1, p, p+1` for the
+/// strongest period; sorted, unique.
+fn all_lags(lags: &[usize], period: Option<usize>, difference: bool) -> Vec<usize> {
     let mut v = lags.to_vec();
+    if difference {
+        v.push(1);
+    }
     if let Some(p) = period {
         v.extend([p - 1, p, p + 1]);
     }
@@ -210,7 +226,7 @@ impl Fit for Regression {
             .first()
             .copied(),
         };
-        let lags = all_lags(&self.lags, period);
+        let lags = all_lags(&self.lags, period, self.difference);
         let max_lag = lags.last().copied().unwrap_or(1);
         let mut cycles = Vec::new();
         if self.fourier > 0 {
@@ -234,20 +250,30 @@ impl Fit for Regression {
             )));
         }
         // Design matrix, row-major, rows t = max_lag..n.
+        // Anchored form: everything relative to the previous value.
+        let anchor = |t: usize| if self.difference { y[t - 1] } else { 0.0 };
         let mut x = Vec::with_capacity(rows * k);
         for t in max_lag..n {
-            x.extend(lags.iter().map(|&l| y[t - l]));
+            x.extend(lags.iter().map(|&l| y[t - l] - anchor(t)));
             calendar(&cycles, t, &mut x);
         }
-        let target = &y[max_lag..];
-        let (intercept, coef) = solve(&x, target, k, self.ridge)?;
+        let target: Vec<f64> = (max_lag..n).map(|t| y[t] - anchor(t)).collect();
+        let (intercept, mut coef) = solve(&x, &target, k, self.ridge, !self.difference)?;
         let mut sse = 0.0;
-        for (row, &v) in x.chunks_exact(k).zip(target) {
+        for (row, &v) in x.chunks_exact(k).zip(&target) {
             let e = v - intercept - dot(&coef, row);
             sse += e * e;
         }
         let active = coef.iter().filter(|c| **c != 0.0).count();
-        let dof = rows.saturating_sub(active + 1).max(1);
+        let dof = rows
+            .saturating_sub(active + usize::from(!self.difference))
+            .max(1);
+        if self.difference {
+            // Back to levels: y[t] = y[t-1] (1 - Σ_{l>1} φ_l) + Σ_{l>1} φ_l y[t-l] + calendar;
+            // lags are sorted and contain 1, so lag 1 is coefficient 0 (its feature was all zero).
+            let rest: f64 = coef[1..lags.len()].iter().sum();
+            coef[0] = 1.0 - rest;
+        }
         if !sse.is_finite() {
             return Err(Error::new(
                 ErrorKind::Numerical,
@@ -273,20 +299,29 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(p, q)| p * q).sum()
 }
 
-/// Least squares with intercept on row-major `x` (`k` columns): standardise, drop constant
-/// columns, augment with `sqrt(ridge·rows)·I` when `ridge > 0`, solve with linfa, map back.
-/// Returns `(intercept, coefficients)` on the original scale (0 for dropped columns).
-fn solve(x: &[f64], y: &[f64], k: usize, ridge: f64) -> Result<(f64, Vec<f64>)> {
+/// Least squares on row-major `x` (`k` columns), with an intercept if asked: standardise (centre
+/// only with an intercept), drop constant columns, augment with `sqrt(ridge·rows)·I` when
+/// `ridge > 0`, solve with linfa, map back. Returns `(intercept, coefficients)` on the original
+/// scale (0 for dropped columns; intercept 0 without one).
+fn solve(
+    x: &[f64],
+    y: &[f64],
+    k: usize,
+    ridge: f64,
+    with_intercept: bool,
+) -> Result<(f64, Vec<f64>)> {
     let rows = y.len();
     let r = rows as f64;
     let mut mean = vec![0.0; k];
-    for row in x.chunks_exact(k) {
-        for (m, v) in mean.iter_mut().zip(row) {
-            *m += v;
+    if with_intercept {
+        for row in x.chunks_exact(k) {
+            for (m, v) in mean.iter_mut().zip(row) {
+                *m += v;
+            }
         }
-    }
-    for m in &mut mean {
-        *m /= r;
+        for m in &mut mean {
+            *m /= r;
+        }
     }
     let mut sd = vec![0.0; k];
     for row in x.chunks_exact(k) {
@@ -300,7 +335,11 @@ fn solve(x: &[f64], y: &[f64], k: usize, ridge: f64) -> Result<(f64, Vec<f64>)> 
             sd[j] > 1e-12 * (1.0 + mean[j].abs())
         })
         .collect();
-    let y_mean = y.iter().sum::<f64>() / r;
+    let y_mean = if with_intercept {
+        y.iter().sum::<f64>() / r
+    } else {
+        0.0
+    };
     let mut coef = vec![0.0; k];
     if active.is_empty() {
         return Ok((y_mean, coef));
