@@ -180,13 +180,22 @@ pub struct FittedRegression {
 
 /// Appends the calendar terms for step `t` to `out`.
 fn calendar(cycles: &[Cycle], t: usize, out: &mut Vec<f64>) {
+    calendar_terms(cycles, t, |v| out.push(v));
+}
+
+/// Calls `f` with `sin(2πkt/P)`, `cos(2πkt/P)` for each cycle and harmonic, in feature order.
+/// One `sin_cos` per cycle; higher harmonics by the angle-addition recurrence.
+#[inline]
+fn calendar_terms(cycles: &[Cycle], t: usize, mut f: impl FnMut(f64)) {
     for c in cycles {
         // Phase from the exact integer step count: no drift however long the model runs.
         let phase = (t as f64 / c.period).fract() * std::f64::consts::TAU;
-        for k in 1..=c.harmonics {
-            let a = phase * k as f64;
-            out.push(a.sin());
-            out.push(a.cos());
+        let (s1, c1) = phase.sin_cos();
+        let (mut s, mut co) = (s1, c1);
+        for _ in 0..c.harmonics {
+            f(s);
+            f(co);
+            (s, co) = (s * c1 + co * s1, co * c1 - s * s1);
         }
     }
 }
@@ -426,16 +435,20 @@ impl FittedRegression {
     }
 
     /// Prediction for step `t` from the lag values `lag_val(l)`.
-    fn predict_step(
-        &self,
-        t: usize,
-        lag_val: impl Fn(usize) -> f64,
-        scratch: &mut Vec<f64>,
-    ) -> f64 {
-        scratch.clear();
-        scratch.extend(self.lags.iter().map(|&l| lag_val(l)));
-        calendar(&self.cycles, t, scratch);
-        self.intercept + dot(&self.coef, scratch)
+    fn predict_step(&self, t: usize, lag_val: impl Fn(usize) -> f64) -> f64 {
+        let nl = self.lags.len();
+        let mut acc = self.intercept
+            + self
+                .lags
+                .iter()
+                .zip(&self.coef[..nl])
+                .map(|(&l, b)| b * lag_val(l))
+                .sum::<f64>();
+        let mut coef = self.coef[nl..].iter();
+        calendar_terms(&self.cycles, t, |v| {
+            acc += coef.next().copied().unwrap_or(0.0) * v;
+        });
+        acc
     }
 }
 
@@ -443,23 +456,24 @@ impl Predict for FittedRegression {
     fn predict_into(&self, horizon: usize, level: Option<f64>, out: &mut Forecast) -> Result<()> {
         check_request(horizon, level)?;
         let mut pts = Vec::with_capacity(horizon);
-        let mut scratch = Vec::with_capacity(self.coef.len());
         for j in 0..horizon {
-            let p = self.predict_step(
-                self.n + j,
-                |l| if l <= j { pts[j - l] } else { self.past(l - j) },
-                &mut scratch,
-            );
+            let p = self.predict_step(self.n + j, |l| {
+                if l <= j { pts[j - l] } else { self.past(l - j) }
+            });
             pts.push(p);
         }
         let sigma = self.sigma();
         let phi = &self.coef[..self.lags.len()];
-        let mut psi: Vec<f64> = Vec::with_capacity(horizon);
+        // The impulse response is only needed for an interval.
+        let mut psi: Vec<f64> = Vec::with_capacity(if level.is_some() { horizon } else { 0 });
         let mut sum_psi2 = 0.0;
         fill_forecast(
             out,
             level,
             pts.iter().enumerate().map(|(j, &p)| {
+                if level.is_none() {
+                    return (p, 0.0);
+                }
                 let w = if j == 0 {
                     1.0
                 } else {
@@ -485,8 +499,7 @@ impl Predict for FittedRegression {
 impl Update for FittedRegression {
     fn update(&mut self, y: f64) -> Result<()> {
         check_value(y)?;
-        let mut scratch = Vec::with_capacity(self.coef.len());
-        let p = self.predict_step(self.n, |l| self.past(l), &mut scratch);
+        let p = self.predict_step(self.n, |l| self.past(l));
         let e = y - p;
         if e.is_finite() {
             if self.n_err == 0 {
