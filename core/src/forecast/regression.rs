@@ -43,9 +43,10 @@ const WEEK_S: f64 = 604_800.0;
 /// shrinks towards the naive forecast. `difference: false` fits levels with an intercept.
 ///
 /// **Fit.** Features are standardised, zero-variance ones dropped, and the ridge problem
-/// `min Σ e² + ridge·rows·Σ β²` solved as an augmented ordinary least squares problem by
-/// `linfa-linear` (QR). `ridge = 0` is plain OLS (it fails with `Numerical` on exactly collinear
-/// features, e.g. a noiseless line, where the default does not).
+/// `min Σ e² + ridge·rows·Σ β²` solved through its normal equations (one pass over the rows
+/// builds a `features × features` system, which `linfa-linear` solves by QR). `ridge = 0` is
+/// plain OLS; on exactly collinear features (e.g. a noiseless line in the levels form) it fails
+/// with `Numerical` or gives unstable coefficients, which the default ridge prevents.
 ///
 /// **Forecast.** Recursive: predictions are fed back as lags. Intervals are normal with
 /// `Var(h) = σ²·Σ_{j<h} ψ_j²`, `σ²` the residual variance (`SSE / (rows - features - 1)` at fit;
@@ -309,8 +310,8 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Least squares on row-major `x` (`k` columns), with an intercept if asked: standardise (centre
-/// only with an intercept), drop constant columns, augment with `sqrt(ridge·rows)·I` when
-/// `ridge > 0`, solve with linfa, map back. Returns `(intercept, coefficients)` on the original
+/// only with an intercept), drop constant columns, solve the ridge normal equations with linfa,
+/// map back. Returns `(intercept, coefficients)` on the original
 /// scale (0 for dropped columns; intercept 0 without one).
 fn solve(
     x: &[f64],
@@ -353,23 +354,35 @@ fn solve(
     if active.is_empty() {
         return Ok((y_mean, coef));
     }
+    // Normal equations of the standardised problem, `(ZᵀZ + ridge·rows·I) β = Zᵀt`: one pass
+    // over the rows builds the small `a × a` system (a = active features, at most a few dozen),
+    // which linfa solves (QR least squares on a square system = the exact solution). Standardising
+    // keeps its condition number moderate; the ridge bounds it.
     let a = active.len();
-    let extra = if ridge > 0.0 { a } else { 0 };
-    let mut z = Array2::<f64>::zeros((rows + extra, a));
-    let mut t = Array1::<f64>::zeros(rows + extra);
-    for (i, row) in x.chunks_exact(k).enumerate() {
-        for (c, &j) in active.iter().enumerate() {
-            z[[i, c]] = (row[j] - mean[j]) / sd[j];
+    let mut gram = Array2::<f64>::zeros((a, a));
+    let mut rhs = Array1::<f64>::zeros(a);
+    let mut z = vec![0.0; a];
+    for (row, &v) in x.chunks_exact(k).zip(y) {
+        for (zc, &j) in z.iter_mut().zip(&active) {
+            *zc = (row[j] - mean[j]) / sd[j];
         }
-        t[i] = y[i] - y_mean;
+        let t = v - y_mean;
+        for c in 0..a {
+            rhs[c] += z[c] * t;
+            for d in 0..=c {
+                gram[[c, d]] += z[c] * z[d];
+            }
+        }
     }
-    let lambda = (ridge * r).sqrt();
-    for c in 0..extra {
-        z[[rows + c, c]] = lambda;
+    for c in 0..a {
+        gram[[c, c]] += ridge * r;
+        for d in 0..c {
+            gram[[d, c]] = gram[[c, d]];
+        }
     }
     let fitted = LinearRegression::new()
         .with_intercept(false)
-        .fit(&Dataset::new(z, t))
+        .fit(&Dataset::new(gram, rhs))
         .map_err(|e| {
             Error::new(
                 ErrorKind::Numerical,
