@@ -405,7 +405,8 @@ fn solve(
 }
 
 impl FittedRegression {
-    /// The lags used (steps, ascending) and their coefficients.
+    /// The lags used (steps, ascending) and their coefficients, in level form (in the anchored
+    /// form they sum to 1).
     ///
     /// ```
     /// use replicast::forecast::{Fit, Regression};
@@ -418,7 +419,7 @@ impl FittedRegression {
         (&self.lags, &self.coef[..self.lags.len()])
     }
 
-    /// The intercept.
+    /// The intercept (0 in the anchored form).
     ///
     /// ```
     /// use replicast::forecast::{Fit, Regression};
