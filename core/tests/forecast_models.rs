@@ -7,7 +7,8 @@
 use proptest::prelude::*;
 use replicast::ErrorKind;
 use replicast::forecast::{
-    Auto, Candidate, Fit, FittedModel, ModelSpec, MultiSeasonal, Predict, Regression, Update,
+    Auto, Candidate, Fit, FittedModel, FittedMultiSeasonal, ModelSpec, MultiSeasonal, Predict,
+    Regression, Update,
 };
 
 fn kind<T: std::fmt::Debug>(r: replicast::Result<T>) -> ErrorKind {
@@ -210,6 +211,34 @@ fn bad_inputs_are_named_errors() {
         assert_eq!(kind(m.update(f64::INFINITY)), ErrorKind::InvalidInput);
         assert_eq!(m, before);
     }
+}
+
+#[test]
+fn inconsistent_deserialised_models_do_not_panic() {
+    // Serde accepts shapes the fit never produces (hand-edited persisted state): predictions may
+    // be meaningless, but no call panics.
+    for json in [
+        r#"{"kind":"regression","lags":[1,2,30],"cycles":[],"coef":[0.5],"intercept":1.0,"buf":[],"pos":7,"n":10,"sse":1.0,"n_err":0,"dof":0}"#,
+        r#"{"kind":"regression","lags":[],"cycles":[{"period":0.0,"harmonics":3}],"coef":[],"intercept":1.0,"buf":[1.0],"pos":9,"n":10,"sse":1.0,"n_err":3,"dof":1}"#,
+    ] {
+        let mut m: FittedModel = serde_json::from_str(json).unwrap();
+        let _ = m.predict(20, 0.9);
+        let _ = m.update(1.0);
+        let _ = m.predict(3, None);
+    }
+    let y: Vec<f64> = (0..100).map(|t| f64::from(t % 10)).collect();
+    let fitted = MultiSeasonal {
+        periods: Some(vec![10]),
+        ..MultiSeasonal::default()
+    }
+    .fit(&y)
+    .unwrap();
+    let mut v = serde_json::to_value(&fitted).unwrap();
+    v["profiles"] = serde_json::json!([[1.0, 2.0]]);
+    v["periods"] = serde_json::json!([0]);
+    let mut m: FittedMultiSeasonal = serde_json::from_value(v).unwrap();
+    let _ = m.predict(20, 0.9);
+    let _ = m.update(1.0);
 }
 
 #[test]

@@ -306,7 +306,8 @@ impl FittedMultiSeasonal {
         self.profiles
             .iter()
             .zip(&self.periods)
-            .map(|(s, &p)| s[t % p])
+            // Total indexing: an inconsistent deserialised model must not panic.
+            .map(|(s, &p)| s.get(t % p.max(1)).copied().unwrap_or(0.0))
             .sum()
     }
 }

@@ -416,7 +416,7 @@ impl FittedRegression {
     /// ```
     #[must_use]
     pub fn lags(&self) -> (&[usize], &[f64]) {
-        (&self.lags, &self.coef[..self.lags.len()])
+        (&self.lags, self.phi())
     }
 
     /// The intercept (0 in the anchored form).
@@ -443,22 +443,32 @@ impl FittedRegression {
     }
 
     /// Value `l` steps before the next observation (1 = the last one), `l <= buf.len()`.
+    ///
+    /// Indexing is total: a deserialised model whose buffer, position or coefficients are
+    /// inconsistent gives wrong numbers (the FFI's trial forecast rejects it), never a panic.
     fn past(&self, l: usize) -> f64 {
-        let len = self.buf.len();
-        self.buf[(self.pos + len - l) % len]
+        let len = self.buf.len().max(1);
+        self.buf
+            .get((self.pos % len + len - l % len) % len)
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// The lag coefficients (level form).
+    fn phi(&self) -> &[f64] {
+        self.coef.get(..self.lags.len()).unwrap_or(&self.coef)
     }
 
     /// Prediction for step `t` from the lag values `lag_val(l)`.
     fn predict_step(&self, t: usize, lag_val: impl Fn(usize) -> f64) -> f64 {
-        let nl = self.lags.len();
         let mut acc = self.intercept
             + self
                 .lags
                 .iter()
-                .zip(&self.coef[..nl])
+                .zip(self.phi())
                 .map(|(&l, b)| b * lag_val(l))
                 .sum::<f64>();
-        let mut coef = self.coef[nl..].iter();
+        let mut coef = self.coef.get(self.lags.len()..).unwrap_or(&[]).iter();
         calendar_terms(&self.cycles, t, |v| {
             acc += coef.next().copied().unwrap_or(0.0) * v;
         });
@@ -477,7 +487,7 @@ impl Predict for FittedRegression {
             pts.push(p);
         }
         let sigma = self.sigma();
-        let phi = &self.coef[..self.lags.len()];
+        let phi = self.phi();
         // The impulse response is only needed for an interval.
         let mut psi: Vec<f64> = Vec::with_capacity(if level.is_some() { horizon } else { 0 });
         let mut sum_psi2 = 0.0;
@@ -524,8 +534,12 @@ impl Update for FittedRegression {
             self.sse += e * e;
             self.n_err += 1;
         }
-        self.buf[self.pos] = y;
-        self.pos = (self.pos + 1) % self.buf.len();
+        let len = self.buf.len();
+        if len > 0 {
+            let i = self.pos % len;
+            self.buf[i] = y;
+            self.pos = (i + 1) % len;
+        }
         self.n += 1;
         Ok(())
     }
