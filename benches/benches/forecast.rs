@@ -1,11 +1,12 @@
 //! Forecasting cost: one incremental update with a daily season at one-minute resolution, a full
-//! refit on four days of one-minute data, and `decide` with the predictive source.
+//! refit on four days of one-minute data, the regression and multi-seasonal models on a week
+//! (and two weeks, daily + weekly) of one-minute data, and `decide` with the predictive source.
 
 // criterion's macros generate undocumented functions
 #![allow(missing_docs)]
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use replicast::forecast::{Auto, Ets, Fit, Update};
+use replicast::forecast::{Auto, Ets, Fit, MultiSeasonal, Regression, Update};
 use replicast::hpa::MetricInput;
 use replicast::{DecisionInput, Scaler, ScalerSpec, ScalerState};
 use replicast_benches::NOW_MS;
@@ -47,6 +48,84 @@ fn update(c: &mut Criterion) {
             ets.update(black_box(y[i % y.len()])).expect("finite");
         });
     });
+}
+
+/// `days` of one-minute data with a daily season, and a weekday/weekend difference.
+fn daily_weekly(days: usize) -> Vec<f64> {
+    daily(days * 1440)
+        .into_iter()
+        .enumerate()
+        .map(|(t, v)| if (t / 1440) % 7 >= 5 { 0.6 * v } else { v })
+        .collect()
+}
+
+fn long_history(c: &mut Criterion) {
+    let y7 = daily_weekly(7);
+    let y14 = daily_weekly(14);
+    let mut ms = MultiSeasonal {
+        periods: Some(vec![1440]),
+        ..MultiSeasonal::default()
+    }
+    .fit(&y7)
+    .expect("fits");
+    let mut reg = Regression {
+        periods: Some(vec![1440]),
+        ..Regression::default()
+    }
+    .fit(&y7)
+    .expect("fits");
+    let mut i = 0usize;
+    c.bench_function("forecast/update_multi_seasonal_daily_1min", |b| {
+        b.iter(|| {
+            i += 1;
+            ms.update(black_box(y7[i % y7.len()])).expect("finite");
+        });
+    });
+    c.bench_function("forecast/update_regression_daily_1min", |b| {
+        b.iter(|| {
+            i += 1;
+            reg.update(black_box(y7[i % y7.len()])).expect("finite");
+        });
+    });
+    let mut group = c.benchmark_group("forecast");
+    group.sample_size(10);
+    group.bench_function("refit_multi_seasonal_7_days_1min", |b| {
+        b.iter(|| {
+            let spec = MultiSeasonal {
+                periods: Some(vec![1440]),
+                ..MultiSeasonal::default()
+            };
+            black_box(spec.fit(black_box(&y7)).expect("fits"))
+        });
+    });
+    group.bench_function("refit_multi_seasonal_daily_weekly_14_days_1min", |b| {
+        b.iter(|| {
+            let spec = MultiSeasonal {
+                periods: Some(vec![1440, 10_080]),
+                ..MultiSeasonal::default()
+            };
+            black_box(spec.fit(black_box(&y14)).expect("fits"))
+        });
+    });
+    group.bench_function("refit_regression_7_days_1min", |b| {
+        b.iter(|| {
+            let spec = Regression {
+                periods: Some(vec![1440]),
+                ..Regression::default()
+            };
+            black_box(spec.fit(black_box(&y7)).expect("fits"))
+        });
+    });
+    group.bench_function("refit_auto_7_days_1min", |b| {
+        b.iter(|| {
+            let auto = Auto {
+                horizon: 3,
+                ..Auto::default()
+            };
+            black_box(auto.fit(black_box(&y7)).expect("fits"))
+        });
+    });
+    group.finish();
 }
 
 fn refit(c: &mut Criterion) {
@@ -121,5 +200,5 @@ fn decide_predictive_with(c: &mut Criterion, name: &str, extra: &str) {
     });
 }
 
-criterion_group!(benches, update, refit, decide_predictive);
+criterion_group!(benches, update, refit, long_history, decide_predictive);
 criterion_main!(benches);

@@ -1307,3 +1307,27 @@ fn auto_model_over_the_abi_equals_the_core() {
     assert_eq!(&hi[..10], iv.upper.as_slice());
     unsafe { replicast_fitted_model_free(m) };
 }
+
+#[test]
+fn regression_and_multi_seasonal_kinds_work_over_the_abi() {
+    // No binding code names the model kinds: new ones work through the JSON spec as they are.
+    use replicast_core::forecast::{Fit, ModelSpec, Predict};
+    let y: Vec<f64> = (0..400).map(|t| 10.0 + f64::from(t % 7)).collect();
+    for spec in [
+        r#"{"kind": "regression", "step_s": 3600, "periods": [7]}"#,
+        r#"{"kind": "multi_seasonal", "periods": [7, 28]}"#,
+    ] {
+        let (st, m) = fit(spec, &y);
+        assert_eq!(st, replicast_status::Ok, "{spec}");
+        let core = serde_json::from_str::<ModelSpec>(spec)
+            .unwrap()
+            .fit(&y)
+            .unwrap();
+        assert_eq!(model_json(m), serde_json::to_string(&core).unwrap());
+        let want = core.predict(5, 0.9).unwrap();
+        let (st, p, _, _) = predict(m, 5, 0.9, 5);
+        assert_eq!(st, replicast_status::Ok);
+        assert_eq!(p, want.point);
+        unsafe { replicast_fitted_model_free(m) };
+    }
+}

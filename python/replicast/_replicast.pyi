@@ -236,7 +236,9 @@ class Model:
 
     The config is a dict or JSON text tagged by ``kind``: ``{"kind": "seasonal_naive",
     "period": 24}``, ``{"kind": "ets", "period": 24}`` (unset components are chosen by AICc),
-    or ``{"kind": "auto", "step_s": 60}`` (period detection and selection by rolling
+    ``{"kind": "regression", "step_s": 60}`` (least squares on lags and calendar terms),
+    ``{"kind": "multi_seasonal", "periods": [1440, 10080]}`` (seasonal profiles plus ETS on the
+    remainder), or ``{"kind": "auto", "step_s": 60}`` (period detection and selection by rolling
     out-of-sample error). The named constructors build the common ones.
 
     Args:
@@ -305,7 +307,7 @@ class Model:
         """
     @property
     def kind(self) -> str:
-        """``"seasonal_naive"``, ``"ets"`` or ``"auto"``."""
+        """``"seasonal_naive"``, ``"ets"``, ``"regression"``, ``"multi_seasonal"`` or ``"auto"``."""
     def to_json(self) -> str:
         """The spec as compact JSON, every field included."""
     def to_dict(self) -> dict[str, Any]:
@@ -347,7 +349,7 @@ class FittedModel:
         """The fitted model as compact JSON."""
     @property
     def kind(self) -> str:
-        """``"seasonal_naive"``, ``"ets"`` or ``"auto"``."""
+        """``"seasonal_naive"``, ``"ets"``, ``"regression"``, ``"multi_seasonal"`` or ``"auto"``."""
     @property
     def n_obs(self) -> int:
         """Observations absorbed (fit plus updates)."""

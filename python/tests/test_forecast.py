@@ -43,6 +43,9 @@ def test_seasonal_naive_repeats_the_last_period_exactly() -> None:
         replicast.Model.ets(period=7),
         replicast.Model.ets(trend="additive", season="none", error="additive"),
         replicast.Model.auto(step_s=60, periods=[7]),
+        # Kinds without a named constructor work through the config dict (no binding code).
+        replicast.Model({"kind": "regression", "step_s": 3600, "periods": [7]}),
+        replicast.Model({"kind": "multi_seasonal", "periods": [7]}),
     ],
     ids=repr,
 )

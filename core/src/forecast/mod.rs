@@ -1,8 +1,9 @@
 //! Forecasting: models behind one trait pair, with an incremental form for the control loop.
 //!
-//! An *unfitted* description (a spec: [`SeasonalNaive`], [`Ets`], [`Auto`], or the serde enum
-//! [`ModelSpec`] over them) implements [`Fit`]; fitting returns a *fitted* model
-//! ([`FittedSeasonalNaive`], [`FittedEts`], [`FittedAuto`], or [`FittedModel`]) that implements
+//! An *unfitted* description (a spec: [`SeasonalNaive`], [`Ets`], [`Regression`],
+//! [`MultiSeasonal`], [`Auto`], or the serde enum [`ModelSpec`] over them) implements [`Fit`];
+//! fitting returns a *fitted* model ([`FittedSeasonalNaive`], [`FittedEts`],
+//! [`FittedRegression`], [`FittedMultiSeasonal`], [`FittedAuto`], or [`FittedModel`]) that implements
 //! [`Predict`] and [`Update`]: it absorbs each new sample in O(1) (O(period) at worst) without
 //! refitting, and is plain serde data a scaler state can embed.
 //!
@@ -28,8 +29,10 @@
 mod auto;
 mod ets;
 mod eval;
+mod multi_seasonal;
 mod optim;
 mod period;
+mod regression;
 mod seasonal_naive;
 mod series;
 mod stats;
@@ -41,7 +44,9 @@ use crate::error::{Error, Result};
 pub use auto::{Auto, Candidate, FittedAuto};
 pub use ets::{ErrorType, Ets, FittedEts, SeasonType, TrendType};
 pub use eval::{EvalConfig, EvalReport, HorizonScore, evaluate};
+pub use multi_seasonal::{FittedMultiSeasonal, MultiSeasonal};
 pub use period::{PeriodConfig, detect_periods};
+pub use regression::{FittedRegression, Regression};
 pub use seasonal_naive::{FittedSeasonalNaive, SeasonalNaive};
 pub use series::{Regular, regularize};
 
@@ -174,6 +179,10 @@ pub enum ModelSpec {
     Ets(Ets),
     /// [`Auto`]: period detection plus selection by rolling out-of-sample error.
     Auto(Auto),
+    /// [`Regression`]: least squares on lags and calendar Fourier terms.
+    Regression(Regression),
+    /// [`MultiSeasonal`]: one seasonal profile per period plus ETS on the remainder.
+    MultiSeasonal(MultiSeasonal),
 }
 
 impl ModelSpec {
@@ -191,6 +200,8 @@ impl ModelSpec {
             ModelSpec::SeasonalNaive(s) => s.validate(),
             ModelSpec::Ets(s) => s.validate(),
             ModelSpec::Auto(s) => s.validate(),
+            ModelSpec::Regression(s) => s.validate(),
+            ModelSpec::MultiSeasonal(s) => s.validate(),
         }
     }
 }
@@ -203,6 +214,8 @@ impl Fit for ModelSpec {
             ModelSpec::SeasonalNaive(s) => FittedModel::SeasonalNaive(s.fit(y)?),
             ModelSpec::Ets(s) => FittedModel::Ets(s.fit(y)?),
             ModelSpec::Auto(s) => FittedModel::Auto(s.fit(y)?),
+            ModelSpec::Regression(s) => FittedModel::Regression(s.fit(y)?),
+            ModelSpec::MultiSeasonal(s) => FittedModel::MultiSeasonal(s.fit(y)?),
         })
     }
 }
@@ -225,6 +238,10 @@ pub enum FittedModel {
     Ets(FittedEts),
     /// A fitted [`Auto`].
     Auto(FittedAuto),
+    /// A fitted [`Regression`].
+    Regression(FittedRegression),
+    /// A fitted [`MultiSeasonal`].
+    MultiSeasonal(FittedMultiSeasonal),
 }
 
 impl Predict for FittedModel {
@@ -233,6 +250,8 @@ impl Predict for FittedModel {
             FittedModel::SeasonalNaive(m) => m.predict_into(horizon, level, out),
             FittedModel::Ets(m) => m.predict_into(horizon, level, out),
             FittedModel::Auto(m) => m.predict_into(horizon, level, out),
+            FittedModel::Regression(m) => m.predict_into(horizon, level, out),
+            FittedModel::MultiSeasonal(m) => m.predict_into(horizon, level, out),
         }
     }
 
@@ -241,6 +260,8 @@ impl Predict for FittedModel {
             FittedModel::SeasonalNaive(m) => m.n_obs(),
             FittedModel::Ets(m) => m.n_obs(),
             FittedModel::Auto(m) => m.n_obs(),
+            FittedModel::Regression(m) => m.n_obs(),
+            FittedModel::MultiSeasonal(m) => m.n_obs(),
         }
     }
 }
@@ -251,6 +272,8 @@ impl Update for FittedModel {
             FittedModel::SeasonalNaive(m) => m.update(y),
             FittedModel::Ets(m) => m.update(y),
             FittedModel::Auto(m) => m.update(y),
+            FittedModel::Regression(m) => m.update(y),
+            FittedModel::MultiSeasonal(m) => m.update(y),
         }
     }
 }
