@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ets::{Ets, FittedEts};
-use super::period::{PeriodConfig, detect_periods};
+use super::period::{PeriodConfig, calendar_season, detect_periods};
 use super::seasonal_naive::{FittedSeasonalNaive, SeasonalNaive};
 use super::{Fit, Forecast, Predict, Update, check_series, check_value};
 use crate::error::{Error, Result};
@@ -23,13 +23,16 @@ use crate::error::{Error, Result};
 /// | `refit_every` | 1440 | steps, 0 = never | [`FittedAuto::needs_refit`] after this many updates |
 /// | `degrade_ratio` | 1.5 | > 1 | [`FittedAuto::needs_refit`] when the recent one-step error exceeds the validation error by this factor |
 ///
-/// Candidates, cheapest first: seasonal naive at the strongest period (naive if none), ETS without
-/// season (`AICc` over error/trend forms), ETS with additive or multiplicative season at the
-/// strongest period. Each is fitted on the first `1 - holdout` of the series and updated through
-/// the rest, forecasting `horizon` steps at every origin; the loss is
-/// `Σ w·|y - ŷ|` with `w = under_weight` when `y > ŷ`. The winner's form is refitted on the whole
-/// series (warm-started from the training part's parameters, with a tenth of `max_evals`). If the winner's loss exceeds persistence's (naive, period 1) by more than
-/// `no_forecast_margin`, the fitted model declines to forecast (a predictive source then stays
+/// Candidates, cheapest first: seasonal naive at the strongest period (naive if none); when the
+/// periods are detected, also seasonal naive at the calendar season (one day if the series holds
+/// two days, else one hour: the baseline of [`super::evaluate`]), so that the choice is never worse
+/// than that baseline on the validation part; ETS without season (`AICc` over error/trend forms);
+/// ETS with additive or multiplicative season at the strongest period. Each is fitted on the
+/// first `1 - holdout` of the series and updated through the rest, forecasting `horizon` steps at
+/// every origin; the loss is `Σ w·|y - ŷ|` with `w = under_weight` when `y > ŷ`. The winner's
+/// form is refitted on the whole series (warm-started from the training part's parameters, with
+/// a tenth of `max_evals`). If the winner's loss exceeds persistence's (naive, period 1) by more
+/// than `no_forecast_margin`, the fitted model declines to forecast (a predictive source then stays
 /// silent and the reactive policy decides). When the work budget runs out, the seasonal ETS
 /// candidate is skipped (cheaper model).
 ///
@@ -303,6 +306,17 @@ impl Fit for Auto {
                 Chosen::SeasonalNaive(naive),
             );
         }
+        // Seasonal naive at the calendar season (daily, else hourly: `evaluate`'s baseline) is
+        // always a candidate, so the choice never loses to it on the validation part, also when
+        // detection finds no period or another one (an hourly cron pattern too weak for the
+        // autocorrelation test made the non-seasonal ETS win and lose to it out of sample).
+        // An explicit period list (empty = non-seasonal) is the caller's choice and is kept.
+        let calendar = calendar_season(n, self.step_s);
+        if self.periods.is_none() && calendar > 1 && calendar != period && train >= calendar {
+            let mut sn = SeasonalNaive::new(calendar).fit(yt)?;
+            let (l, mae) = rolling_loss(&mut sn, yv, h, u)?;
+            consider(Candidate::SeasonalNaive, l, mae, Chosen::SeasonalNaive(sn));
+        }
         let mut evals = 0;
         let budget_ns = self.max_evals * 2 / 5;
         if train >= 3
@@ -350,6 +364,10 @@ impl Fit for Auto {
             // A refit that cannot run keeps the rolled-through model (parameters from the
             // training part, state current): still valid.
         }
+        let period = match &chosen {
+            Chosen::SeasonalNaive(m) => m.period(),
+            _ => period,
+        };
         Ok(FittedAuto {
             chosen: (!declined).then_some(chosen),
             candidate: (!declined).then_some(candidate),
