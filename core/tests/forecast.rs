@@ -323,3 +323,36 @@ fn explicit_non_seasonal_auto_gets_no_calendar_candidate() {
         1
     );
 }
+
+#[test]
+fn auto_counts_every_observation_when_estimating_on_the_recent_part() {
+    // A trending random walk: the non-seasonal ETS wins and is estimated on the last day only;
+    // the fitted model still reports (and forecasts from) the whole history.
+    let mut x = 5u64;
+    let mut level = 100.0;
+    let y: Vec<f64> = (0..4000)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            level += 0.05 + ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+            level
+        })
+        .collect();
+    let mut m = Auto {
+        periods: Some(Vec::new()),
+        ..Auto::default()
+    }
+    .fit(&y)
+    .unwrap();
+    assert_eq!(m.candidate(), Some(Candidate::Ets));
+    assert_eq!(m.n_obs(), 4000);
+    m.update(level).unwrap();
+    assert_eq!(m.n_obs(), 4001);
+    let fc = m.predict(1, None).unwrap();
+    assert!(
+        (fc.point[0] - level).abs() < 3.0,
+        "{} vs {level}",
+        fc.point[0]
+    );
+}

@@ -131,7 +131,6 @@ trait PredictDyn {
         level: Option<f64>,
         out: &mut Forecast,
     ) -> Result<()>;
-    fn n_obs_dyn(&self) -> usize;
 }
 
 impl<T: Predict> PredictDyn for T {
@@ -142,9 +141,6 @@ impl<T: Predict> PredictDyn for T {
         out: &mut Forecast,
     ) -> Result<()> {
         self.predict_into(horizon, level, out)
-    }
-    fn n_obs_dyn(&self) -> usize {
-        self.n_obs()
     }
 }
 
@@ -173,6 +169,9 @@ pub struct FittedAuto {
     recent_abs_err: f64,
     evals: usize,
 }
+
+/// Most recent points the non-seasonal ETS candidate is estimated on.
+const NON_SEASONAL_FIT_POINTS: usize = 1440;
 
 /// Per-origin selection loss over steps `1..=h` of a model rolled through `y`.
 fn rolling_loss<M: Predict + Update>(
@@ -319,12 +318,15 @@ impl Fit for Auto {
         }
         let mut evals = 0;
         let budget_ns = self.max_evals * 2 / 5;
+        // A level/trend model needs no days of history for its 2-4 parameters: it is estimated
+        // on the recent part only (a third of the work on 4 days at one minute).
+        let recent = |z: &[f64]| z.len().saturating_sub(NON_SEASONAL_FIT_POINTS);
         if train >= 3
             && let Ok(mut m) = (Ets {
                 max_evals: budget_ns.max(10),
                 ..Ets::default()
             })
-            .fit(yt)
+            .fit(&yt[recent(yt)..])
         {
             evals += m.evals();
             let (l, mae) = rolling_loss(&mut m, yv, h, u)?;
@@ -356,7 +358,14 @@ impl Fit for Auto {
         if let Chosen::Ets(m) = &chosen {
             let left = self.max_evals.saturating_sub(evals);
             if left >= 10
-                && let Some(full) = m.refit_warm(y, left.min(self.max_evals / 10))
+                && let Some(full) = m.refit_warm(
+                    if candidate == Candidate::Ets {
+                        &y[recent(y)..]
+                    } else {
+                        y
+                    },
+                    left.min(self.max_evals / 10),
+                )
             {
                 evals += full.evals();
                 chosen = Chosen::Ets(full);
@@ -472,9 +481,8 @@ impl Predict for FittedAuto {
     }
 
     fn n_obs(&self) -> usize {
-        self.chosen
-            .as_ref()
-            .map_or(self.n, |m| m.as_predict().n_obs_dyn())
+        // The chosen model may have been estimated on a recent part only (non-seasonal ETS).
+        self.n
     }
 }
 
