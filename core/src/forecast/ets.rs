@@ -644,7 +644,7 @@ impl FittedEts {
     /// recent data), starting from the current ones with a small simplex: a warm start that
     /// needs a fraction of a cold fit's likelihood evaluations. `None` when `y` is too short
     /// for the form or no finite likelihood is found in `max_evals` evaluations.
-    pub(crate) fn refit_warm(&self, y: &[f64], max_evals: usize) -> Option<FittedEts> {
+    pub(crate) fn refit_warm(&self, y: &[f64], max_evals: usize, ftol: f64) -> Option<FittedEts> {
         let form = self.form();
         let m = self.state.seasonal.len().max(1);
         let need = if form.season == SeasonType::None {
@@ -661,7 +661,7 @@ impl FittedEts {
             return None;
         }
         let x0 = encode(form, self.params());
-        fit_form_from(form, m, y, &x0, 0.5, max_evals.max(10))
+        fit_form_from(form, m, y, &x0, 0.5, max_evals.max(10), ftol)
     }
 
     /// Residual standard deviation on the error scale.
@@ -692,7 +692,7 @@ fn encode(form: Form, p: Params) -> Vec<f64> {
 }
 
 /// Fits one form with the given evaluation budget.
-fn fit_form(form: Form, m: usize, y: &[f64], budget: usize) -> Option<FittedEts> {
+fn fit_form(form: Form, m: usize, y: &[f64], budget: usize, ftol: f64) -> Option<FittedEts> {
     let mut x0 = vec![logit(0.5)];
     if form.trend != TrendType::None {
         x0.push(logit(0.1));
@@ -703,7 +703,7 @@ fn fit_form(form: Form, m: usize, y: &[f64], budget: usize) -> Option<FittedEts>
     if form.trend == TrendType::AdditiveDamped {
         x0.push(0.0);
     }
-    fit_form_from(form, m, y, &x0, 1.0, budget)
+    fit_form_from(form, m, y, &x0, 1.0, budget, ftol)
 }
 
 /// Fits one form from the starting point `x0` (optimiser coordinates) with simplex step `step`.
@@ -714,6 +714,7 @@ fn fit_form_from(
     x0: &[f64],
     step: f64,
     budget: usize,
+    ftol: f64,
 ) -> Option<FittedEts> {
     let init = initial_state(form, m, y);
     let mut scratch = init.clone();
@@ -725,7 +726,7 @@ fn fit_form_from(
             None => f64::INFINITY,
         }
     };
-    let min = nelder_mead(objective, x0, step, 1e-7, budget);
+    let min = nelder_mead(objective, x0, step, ftol, budget);
     if !min.f.is_finite() {
         return None;
     }
@@ -763,10 +764,21 @@ fn fit_form_from(
     })
 }
 
+/// Relative tolerance of the likelihood optimisation (`Ets::fit`): the simplex stops when its
+/// `-2 log L` values agree within `FTOL · (1 + |best|)`.
+pub(crate) const FTOL: f64 = 1e-7;
+
 impl Fit for Ets {
     type Fitted = FittedEts;
 
     fn fit(&self, y: &[f64]) -> Result<FittedEts> {
+        self.fit_tol(y, FTOL)
+    }
+}
+
+impl Ets {
+    /// [`Fit::fit`] with the optimiser's relative tolerance `ftol` (see [`FTOL`]).
+    pub(crate) fn fit_tol(&self, y: &[f64], ftol: f64) -> Result<FittedEts> {
         self.validate()?;
         check_series(y)?;
         let m = self.period;
@@ -803,7 +815,7 @@ impl Fit for Ets {
         let mut best: Option<FittedEts> = None;
         let mut spent = 0;
         for form in forms {
-            if let Some(f) = fit_form(form, m, y, budget) {
+            if let Some(f) = fit_form(form, m, y, budget, ftol) {
                 spent += f.evals;
                 if best.as_ref().is_none_or(|b| f.aicc < b.aicc) {
                     best = Some(f);
@@ -957,7 +969,7 @@ mod tests {
             .season(SeasonType::Additive);
         let head = spec.fit(&y[..2 * 1440 + 720]).unwrap();
         let cold = spec.clone().max_evals(400).fit(&y).unwrap();
-        let warm = head.refit_warm(&y, 30).unwrap();
+        let warm = head.refit_warm(&y, 30, FTOL).unwrap();
         assert_eq!(warm.components(), cold.components());
         assert!(warm.evals() <= 30, "{}", warm.evals());
         // AICc = -2 log L + penalty (same penalty): within 0.5 of the cold optimum.
@@ -973,7 +985,7 @@ mod tests {
         let p = decode(head.form(), &x);
         assert!((p.alpha - head.alpha).abs() < 1e-3 && (p.phi - head.phi).abs() < 1e-3);
         // Too short a series or one the form cannot take: None, not a panic.
-        assert!(head.refit_warm(&y[..100], 30).is_none());
+        assert!(head.refit_warm(&y[..100], 30, FTOL).is_none());
     }
 
     #[test]

@@ -187,7 +187,9 @@ pub(crate) fn autocorrelation(y: &[f64]) -> Vec<f64> {
         sxx += (t as f64 - tm).powi(2);
     }
     let b = if sxx > 0.0 { sxy / sxx } else { 0.0 };
-    let size = (2 * n).next_power_of_two();
+    // Zero padding to n + n/2 + 1 keeps the circular correlation exact for every lag returned
+    // (<= n/2); padding to 2n doubled the transform for 7 days at one minute.
+    let size = (n + n / 2 + 1).next_power_of_two();
     let mut re = vec![0.0; size];
     let mut im = vec![0.0; size];
     for (t, v) in y.iter().enumerate() {
