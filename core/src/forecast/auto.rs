@@ -388,9 +388,10 @@ impl Fit for Auto {
             // A refit that cannot run keeps the rolled-through model (parameters from the
             // training part, state current): still valid.
         }
-        let period = match &chosen {
-            Chosen::SeasonalNaive(m) => m.period(),
-            _ => period,
+        let period = if let Chosen::SeasonalNaive(m) = &chosen {
+            m.period()
+        } else {
+            period
         };
         Ok(FittedAuto {
             chosen: (!declined).then_some(chosen),
