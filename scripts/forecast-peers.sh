@@ -79,5 +79,5 @@ for f in "$TRACES"/*.csv; do
 done
 
 echo "== writing docs/forecast-peers.md"
-"$VENV/bin/python" scripts/forecast_peers_report.py --peers "$OUT" --replicast "$OUT/replicast.jsonl" \
+"$PY" scripts/forecast_peers_report.py --peers "$OUT" --replicast "$OUT/replicast.jsonl" \
     --out docs/forecast-peers.md
