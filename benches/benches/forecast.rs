@@ -1,6 +1,7 @@
 //! Forecasting cost: one incremental update with a daily season at one-minute resolution, a full
-//! refit on four days of one-minute data, the regression and multi-seasonal models on a week
-//! (and two weeks, daily + weekly) of one-minute data, and `decide` with the predictive source.
+//! refit on four and on seven days of one-minute data, the regression and multi-seasonal models
+//! on a week (and two weeks, daily + weekly) of one-minute data, and `decide` with the predictive
+//! source.
 
 // criterion's macros generate undocumented functions
 #![allow(missing_docs)]
@@ -139,6 +140,16 @@ fn refit(c: &mut Criterion) {
                 ..Auto::default()
             };
             black_box(auto.fit(black_box(&y)).expect("fits"))
+        });
+    });
+    let y7 = daily(7 * 1440);
+    group.bench_function("refit_auto_7_days_1min", |b| {
+        b.iter(|| {
+            let auto = Auto {
+                horizon: 3,
+                ..Auto::default()
+            };
+            black_box(auto.fit(black_box(&y7)).expect("fits"))
         });
     });
     group.bench_function("refit_ets_4_days_1min", |b| {

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ets::{Ets, FittedEts, SeasonType};
+use super::ets::{Ets, FittedEts};
 use super::multi_seasonal::{FittedMultiSeasonal, MultiSeasonal};
-use super::period::{PeriodConfig, detect_periods};
+use super::period::{PeriodConfig, calendar_season, detect_periods};
 use super::regression::{FittedRegression, Regression};
 use super::seasonal_naive::{FittedSeasonalNaive, SeasonalNaive};
 use super::{Fit, Forecast, Predict, Update, check_series, check_value};
@@ -25,18 +25,23 @@ use crate::error::{Error, Result};
 /// | `refit_every` | 1440 | steps, 0 = never | [`FittedAuto::needs_refit`] after this many updates |
 /// | `degrade_ratio` | 1.5 | > 1 | [`FittedAuto::needs_refit`] when the recent one-step error exceeds the validation error by this factor |
 ///
-/// Candidates, cheapest first: seasonal naive at the strongest period (naive if none), ETS without
-/// season (`AICc` over error/trend forms), ETS with additive or multiplicative season at the
-/// strongest period; on long seasonal histories also [`super::Regression`] (lags `1, 2, 3` and
-/// `p-1, p, p+1` of the strongest period, calendar terms; needs a period and 300 training samples
-/// beyond its longest lag) and [`super::MultiSeasonal`] (every detected period with two cycles in
-/// the training part; its remainder's ETS gets a fifth of `max_evals`, taken before the seasonal
-/// ETS candidate's share). These two have many parameters: their validation loss is raised by
-/// 10 % before the comparison (and reported so by [`FittedAuto::losses`]). Each is fitted on the first `1 - holdout` of the series and updated through
-/// the rest, forecasting `horizon` steps at every origin; the loss is
+/// Candidates, cheapest first: seasonal naive at the strongest period (naive if none); when the
+/// periods are detected, also seasonal naive at the calendar season (one day if the series holds
+/// two days, else one hour: the baseline of [`super::evaluate`]), so that the choice is never worse
+/// than that baseline on the validation part; ETS without season (`AICc` over error/trend forms);
+/// ETS with additive or multiplicative season at the strongest period; on long seasonal histories
+/// also [`super::Regression`] (lags `1, 2, 3` and `p-1, p, p+1` of the strongest period, calendar
+/// terms; needs a period and 300 training samples beyond its longest lag) and
+/// [`super::MultiSeasonal`] (every detected period with two cycles in the training part, when
+/// there are two such periods or more; its
+/// remainder's ETS gets a fifth of `max_evals`, taken before the seasonal ETS candidate's share).
+/// These two have many parameters: their validation loss is raised by 10 % before the comparison
+/// (and reported so by [`FittedAuto::losses`]). Each is fitted on the first `1 - holdout` of the
+/// series and updated through the rest, forecasting `horizon` steps at every origin; the loss is
 /// `Σ w·|y - ŷ|` with `w = under_weight` when `y > ŷ`. The winner's form is refitted on the whole
-/// series. If the winner's loss exceeds persistence's (naive, period 1) by more than
-/// `no_forecast_margin`, the fitted model declines to forecast (a predictive source then stays
+/// series (warm-started from the training part's parameters, with a tenth of `max_evals`). If the
+/// winner's loss exceeds persistence's (naive, period 1) by more than `no_forecast_margin`, the
+/// fitted model declines to forecast (a predictive source then stays
 /// silent and the reactive policy decides). When the work budget runs out, the seasonal ETS
 /// candidate is skipped (cheaper model).
 ///
@@ -145,7 +150,6 @@ trait PredictDyn {
         level: Option<f64>,
         out: &mut Forecast,
     ) -> Result<()>;
-    fn n_obs_dyn(&self) -> usize;
 }
 
 impl<T: Predict> PredictDyn for T {
@@ -156,9 +160,6 @@ impl<T: Predict> PredictDyn for T {
         out: &mut Forecast,
     ) -> Result<()> {
         self.predict_into(horizon, level, out)
-    }
-    fn n_obs_dyn(&self) -> usize {
-        self.n_obs()
     }
 }
 
@@ -187,6 +188,16 @@ pub struct FittedAuto {
     recent_abs_err: f64,
     evals: usize,
 }
+
+/// Optimiser tolerance of the ETS candidates, relative to `1 + |-2 log L|` (`Ets::fit` uses
+/// 1e-7): on days of one-minute data `-2 log L` is about 1e4, so the simplex stops within 0.1
+/// of the optimum, far below what changes the `AICc` choice or the forecasts, while near a
+/// parameter bound (alpha or gamma → 0, common for long seasons) the tighter tolerance used up
+/// the whole budget crawling along a flat valley.
+const SELECTION_FTOL: f64 = 1e-5;
+
+/// Most recent points the non-seasonal ETS candidate is estimated on.
+const NON_SEASONAL_FIT_POINTS: usize = 1440;
 
 /// Per-origin selection loss over steps `1..=h` of a model rolled through `y`.
 fn rolling_loss<M: Predict + Update>(
@@ -320,20 +331,35 @@ impl Fit for Auto {
                 Chosen::SeasonalNaive(naive),
             );
         }
+        // Seasonal naive at the calendar season (daily, else hourly: `evaluate`'s baseline) is
+        // always a candidate, so the choice never loses to it on the validation part, also when
+        // detection finds no period or another one (an hourly cron pattern too weak for the
+        // autocorrelation test made the non-seasonal ETS win and lose to it out of sample).
+        // An explicit period list (empty = non-seasonal) is the caller's choice and is kept.
+        let calendar = calendar_season(n, self.step_s);
+        if self.periods.is_none() && calendar > 1 && calendar != period && train >= calendar {
+            let mut sn = SeasonalNaive::new(calendar).fit(yt)?;
+            let (l, mae) = rolling_loss(&mut sn, yv, h, u)?;
+            consider(Candidate::SeasonalNaive, l, mae, Chosen::SeasonalNaive(sn));
+        }
         let mut evals = 0;
         let budget_ns = self.max_evals * 2 / 5;
+        // A level/trend model needs no days of history for its 2-4 parameters: it is estimated
+        // on the recent part only (a third of the work on 4 days at one minute).
+        let recent = |z: &[f64]| z.len().saturating_sub(NON_SEASONAL_FIT_POINTS);
         if train >= 3
             && let Ok(mut m) = (Ets {
                 max_evals: budget_ns.max(10),
                 ..Ets::default()
             })
-            .fit(yt)
+            .fit_tol(&yt[recent(yt)..], SELECTION_FTOL)
         {
             evals += m.evals();
             let (l, mae) = rolling_loss(&mut m, yv, h, u)?;
             consider(Candidate::Ets, l, mae, Chosen::Ets(m));
         }
         evals += self.try_long_history_candidates(yt, yv, &periods, period, &mut consider);
+        let span = period.max(usize::try_from(86_400 / self.step_s).unwrap_or(1));
         let remaining = self.max_evals.saturating_sub(evals);
         let refit_reserve = self.max_evals / 5;
         if period > 1 && train >= 2 * period && remaining > refit_reserve + 20 {
@@ -342,7 +368,13 @@ impl Fit for Auto {
                 max_evals: (remaining - refit_reserve).max(10),
                 ..Ets::default()
             };
-            if let Ok(mut m) = spec.fit(yt) {
+            // On long histories, the last three seasons or three days (whichever is longer)
+            // of the training part, four at the refit: the initial seasonal states come from
+            // the first cycles only, and each evaluation is a pass over the data (7 days at
+            // one minute cost 12 ms instead of 5).
+            if let Ok(mut m) =
+                spec.fit_tol(&yt[yt.len().saturating_sub(3 * span)..], SELECTION_FTOL)
+            {
                 evals += m.evals();
                 let (l, mae) = rolling_loss(&mut m, yv, h, u)?;
                 consider(Candidate::EtsSeasonal, l, mae, Chosen::Ets(m));
@@ -354,31 +386,34 @@ impl Fit for Auto {
             ));
         };
         let declined = loss > persistence_loss * (1.0 + self.no_forecast_margin);
-        // Refit the winner's form on the whole series when budget remains (better parameters).
+        // Refit the winner's form on the whole series when budget remains (better parameters),
+        // warm-started from the training part's estimate: a tenth of the budget suffices
+        // (a cold refit spent about 40 % of the whole fit's work here).
         if let Chosen::Ets(m) = &chosen {
-            let (error, trend, season) = m.components();
             let left = self.max_evals.saturating_sub(evals);
-            if left >= 10 {
-                let spec = Ets {
-                    period: if season == SeasonType::None {
-                        1
+            if left >= 10
+                && let Some(full) = m.refit_warm(
+                    if candidate == Candidate::Ets {
+                        &y[recent(y)..]
                     } else {
-                        period
+                        &y[n.saturating_sub(4 * span)..]
                     },
-                    error: Some(error),
-                    trend: Some(trend),
-                    season: Some(season),
-                    max_evals: left,
-                };
-                if let Ok(full) = spec.fit(y) {
-                    evals += full.evals();
-                    chosen = Chosen::Ets(full);
-                }
+                    left.min(self.max_evals / 10),
+                    SELECTION_FTOL,
+                )
+            {
+                evals += full.evals();
+                chosen = Chosen::Ets(full);
             }
             // A refit that cannot run keeps the rolled-through model (parameters from the
             // training part, state current): still valid.
         }
         evals += self.refit_long_history(&mut chosen, y, &periods, period, evals);
+        let period = if let Chosen::SeasonalNaive(m) = &chosen {
+            m.period()
+        } else {
+            period
+        };
         Ok(FittedAuto {
             chosen: (!declined).then_some(chosen),
             candidate: (!declined).then_some(candidate),
@@ -483,9 +518,8 @@ impl Predict for FittedAuto {
     }
 
     fn n_obs(&self) -> usize {
-        self.chosen
-            .as_ref()
-            .map_or(self.n, |m| m.as_predict().n_obs_dyn())
+        // The chosen model may have been estimated on a recent part only (non-seasonal ETS).
+        self.n
     }
 }
 
@@ -537,7 +571,7 @@ impl Auto {
     /// Tries [`Candidate::Regression`] (a period, and at least [`REGRESSION_MIN_TRAIN`] training
     /// samples beyond its longest lag; closed form, no likelihood evaluations) and
     /// [`Candidate::MultiSeasonal`] (every detected period with two cycles in the training part,
-    /// at most a fifth of `max_evals`). Both compete with their loss raised by
+    /// when there are at least two such periods; at most a fifth of `max_evals`). Both compete with their loss raised by
     /// [`LONG_HISTORY_MARGIN`] (also in [`FittedAuto::losses`]). Returns the evaluations spent.
     /// A candidate that fails is skipped.
     fn try_long_history_candidates(
@@ -566,7 +600,8 @@ impl Auto {
         }
         let budget = self.max_evals / 5;
         let spec = self.multi_seasonal_spec(periods, train, budget);
-        if spec.periods.as_ref().is_some_and(|p| !p.is_empty())
+        // with a single period the seasonal ETS covers it; the profiles only pay with several
+        if spec.periods.as_ref().is_some_and(|p| p.len() >= 2)
             && let Ok(mut m) = spec.fit(yt)
         {
             let spent = m.evals();

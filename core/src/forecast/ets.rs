@@ -640,6 +640,30 @@ impl FittedEts {
         self.evals
     }
 
+    /// Re-estimates the parameters of this form on `y` (typically the same history with more
+    /// recent data), starting from the current ones with a small simplex: a warm start that
+    /// needs a fraction of a cold fit's likelihood evaluations. `None` when `y` is too short
+    /// for the form or no finite likelihood is found in `max_evals` evaluations.
+    pub(crate) fn refit_warm(&self, y: &[f64], max_evals: usize, ftol: f64) -> Option<FittedEts> {
+        let form = self.form();
+        let m = self.state.seasonal.len().max(1);
+        let need = if form.season == SeasonType::None {
+            3
+        } else {
+            2 * m
+        };
+        if y.len() < need || check_series(y).is_err() {
+            return None;
+        }
+        if (form.error == ErrorType::Multiplicative || form.season == SeasonType::Multiplicative)
+            && y.iter().any(|&v| v <= 0.0)
+        {
+            return None;
+        }
+        let x0 = encode(form, self.params());
+        fit_form_from(form, m, y, &x0, 0.5, max_evals.max(10), ftol)
+    }
+
     /// Residual standard deviation on the error scale.
     fn sigma(&self) -> f64 {
         if self.n_err == 0 {
@@ -650,9 +674,25 @@ impl FittedEts {
     }
 }
 
+/// Inverse of [`decode`]: the optimiser's vector for `p`, each coordinate kept a little inside
+/// the box so that a parameter on its bound can still move.
+fn encode(form: Form, p: Params) -> Vec<f64> {
+    let inner = |u: f64| logit(u.clamp(1e-3, 1.0 - 1e-3));
+    let mut x = vec![inner((p.alpha - 1e-4) / (0.9999 - 1e-4))];
+    if form.trend != TrendType::None {
+        x.push(inner(((p.beta / p.alpha) - 1e-4) / (0.9999 - 1e-4)));
+    }
+    if form.season != SeasonType::None {
+        x.push(inner((p.gamma / (1.0 - p.alpha) - 1e-4) / (0.9999 - 1e-4)));
+    }
+    if form.trend == TrendType::AdditiveDamped {
+        x.push(inner((p.phi - 0.8) / 0.18));
+    }
+    x
+}
+
 /// Fits one form with the given evaluation budget.
-fn fit_form(form: Form, m: usize, y: &[f64], budget: usize) -> Option<FittedEts> {
-    let init = initial_state(form, m, y);
+fn fit_form(form: Form, m: usize, y: &[f64], budget: usize, ftol: f64) -> Option<FittedEts> {
     let mut x0 = vec![logit(0.5)];
     if form.trend != TrendType::None {
         x0.push(logit(0.1));
@@ -663,6 +703,20 @@ fn fit_form(form: Form, m: usize, y: &[f64], budget: usize) -> Option<FittedEts>
     if form.trend == TrendType::AdditiveDamped {
         x0.push(0.0);
     }
+    fit_form_from(form, m, y, &x0, 1.0, budget, ftol)
+}
+
+/// Fits one form from the starting point `x0` (optimiser coordinates) with simplex step `step`.
+fn fit_form_from(
+    form: Form,
+    m: usize,
+    y: &[f64],
+    x0: &[f64],
+    step: f64,
+    budget: usize,
+    ftol: f64,
+) -> Option<FittedEts> {
+    let init = initial_state(form, m, y);
     let mut scratch = init.clone();
     let objective = |x: &[f64]| {
         let p = decode(form, x);
@@ -672,7 +726,7 @@ fn fit_form(form: Form, m: usize, y: &[f64], budget: usize) -> Option<FittedEts>
             None => f64::INFINITY,
         }
     };
-    let min = nelder_mead(objective, &x0, 1.0, 1e-7, budget);
+    let min = nelder_mead(objective, x0, step, ftol, budget);
     if !min.f.is_finite() {
         return None;
     }
@@ -710,10 +764,21 @@ fn fit_form(form: Form, m: usize, y: &[f64], budget: usize) -> Option<FittedEts>
     })
 }
 
+/// Relative tolerance of the likelihood optimisation (`Ets::fit`): the simplex stops when its
+/// `-2 log L` values agree within `FTOL · (1 + |best|)`.
+pub(crate) const FTOL: f64 = 1e-7;
+
 impl Fit for Ets {
     type Fitted = FittedEts;
 
     fn fit(&self, y: &[f64]) -> Result<FittedEts> {
+        self.fit_tol(y, FTOL)
+    }
+}
+
+impl Ets {
+    /// [`Fit::fit`] with the optimiser's relative tolerance `ftol` (see [`FTOL`]).
+    pub(crate) fn fit_tol(&self, y: &[f64], ftol: f64) -> Result<FittedEts> {
         self.validate()?;
         check_series(y)?;
         let m = self.period;
@@ -750,7 +815,7 @@ impl Fit for Ets {
         let mut best: Option<FittedEts> = None;
         let mut spent = 0;
         for form in forms {
-            if let Some(f) = fit_form(form, m, y, budget) {
+            if let Some(f) = fit_form(form, m, y, budget, ftol) {
                 spent += f.evals;
                 if best.as_ref().is_none_or(|b| f.aicc < b.aicc) {
                     best = Some(f);
@@ -885,6 +950,42 @@ mod tests {
         assert!((st.slope - b).abs() < 1e-12);
         assert!((st.seasonal[0] - s[0]).abs() < 1e-12);
         assert!((st.seasonal[1] - s[1]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn warm_refit_matches_a_cold_fit_within_a_small_budget() {
+        // Daily-shaped series at 1 min (3 days); parameters estimated on the first 2.5 days,
+        // then re-estimated on all of it from there.
+        let y: Vec<f64> = (0..3 * 1440)
+            .map(|t| {
+                let t = f64::from(t);
+                200.0 + 100.0 * (t / 1440.0 * std::f64::consts::TAU).sin() + 7.0 * (t * 0.7).sin()
+            })
+            .collect();
+        let spec = Ets::default()
+            .period(1440)
+            .error(ErrorType::Additive)
+            .trend(TrendType::AdditiveDamped)
+            .season(SeasonType::Additive);
+        let head = spec.fit(&y[..2 * 1440 + 720]).unwrap();
+        let cold = spec.clone().max_evals(400).fit(&y).unwrap();
+        let warm = head.refit_warm(&y, 30, FTOL).unwrap();
+        assert_eq!(warm.components(), cold.components());
+        assert!(warm.evals() <= 30, "{}", warm.evals());
+        // AICc = -2 log L + penalty (same penalty): within 0.5 of the cold optimum.
+        assert!(
+            warm.aicc() <= cold.aicc() + 0.5,
+            "{} {}",
+            warm.aicc(),
+            cold.aicc()
+        );
+        // Parameters on their bound still move (encode keeps them inside the box).
+        let x = encode(head.form(), head.params());
+        assert!(x.iter().all(|v| v.is_finite()));
+        let p = decode(head.form(), &x);
+        assert!((p.alpha - head.alpha).abs() < 1e-3 && (p.phi - head.phi).abs() < 1e-3);
+        // Too short a series or one the form cannot take: None, not a panic.
+        assert!(head.refit_warm(&y[..100], 30, FTOL).is_none());
     }
 
     #[test]

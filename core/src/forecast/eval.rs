@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::period::calendar_season;
 use super::{
     Auto, Fit, FittedModel, Forecast, ModelSpec, Predict, SeasonalNaive, Update, regularize,
 };
@@ -183,7 +184,6 @@ pub fn evaluate(
         .collect();
     let big_h = steps.iter().copied().max().unwrap_or(1);
     let m_day = (86_400.0 / sf).round() as usize;
-    let m_hour = (3600.0 / sf).round() as usize;
     let window = if m_day >= 2 {
         (4 * m_day).min((7.0 * 86_400.0 / sf).round() as usize)
     } else {
@@ -191,13 +191,7 @@ pub fn evaluate(
     };
     let start0 = (n as f64 * (1.0 - cfg.eval_frac)).floor() as usize;
     let hist0 = start0.min(window);
-    let season = if m_day >= 2 && hist0 >= 2 * m_day + 10 {
-        m_day
-    } else if m_hour >= 2 && hist0 >= 2 * m_hour + 10 {
-        m_hour
-    } else {
-        1
-    };
+    let season = calendar_season(hist0, step_s);
     let eval_start = start0.max(2 * season + 10);
     if eval_start + big_h >= n {
         return Err(Error::insufficient_data(format!(

@@ -158,6 +158,22 @@ pub fn detect_periods(y: &[f64], cfg: &PeriodConfig) -> Result<Vec<usize>> {
     Ok(found.into_iter().map(|(p, _)| p).collect())
 }
 
+/// The calendar season of `n` points at `step_s`: one day when they hold two days and ten points,
+/// else one hour likewise, else 1. It is the season of [`super::evaluate`]'s seasonal-naive
+/// baseline, and [`super::Auto`] always keeps seasonal naive at it as a candidate.
+pub(crate) fn calendar_season(n: usize, step_s: u64) -> usize {
+    let sf = step_s.max(1) as f64;
+    let m_day = (86_400.0 / sf).round() as usize;
+    let m_hour = (3600.0 / sf).round() as usize;
+    if m_day >= 2 && n >= 2 * m_day + 10 {
+        m_day
+    } else if m_hour >= 2 && n >= 2 * m_hour + 10 {
+        m_hour
+    } else {
+        1
+    }
+}
+
 /// Sample autocorrelation of the linearly detrended series for lags `0..=n/2` (empty if the
 /// detrended series is constant).
 pub(crate) fn autocorrelation(y: &[f64]) -> Vec<f64> {
@@ -171,7 +187,9 @@ pub(crate) fn autocorrelation(y: &[f64]) -> Vec<f64> {
         sxx += (t as f64 - tm).powi(2);
     }
     let b = if sxx > 0.0 { sxy / sxx } else { 0.0 };
-    let size = (2 * n).next_power_of_two();
+    // Zero padding to n + n/2 + 1 keeps the circular correlation exact for every lag returned
+    // (<= n/2); padding to 2n doubled the transform for 7 days at one minute.
+    let size = (n + n / 2 + 1).next_power_of_two();
     let mut re = vec![0.0; size];
     let mut im = vec![0.0; size];
     for (t, v) in y.iter().enumerate() {

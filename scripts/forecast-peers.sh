@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Developer script (not part of scripts/test.sh or CI): measures the peers' forecasters
+# (../shared/peers/bench_forecast.py: statsforecast, statsmodels, prophet) and replicast's
+# `forecast-eval` on the same traces in one run, on one machine, and writes docs/forecast-peers.md.
+#
+# Usage: scripts/forecast-peers.sh [--no-prophet] [--quick] [--skip-peers] [-- EXTRA_BENCH_ARGS...]
+#   --no-prophet  do not install or run prophet (its install is slow and may fail)
+#   --quick       pass "--budget-scale 0.5" to bench_forecast.py (fewer origins for slow models)
+#   --skip-peers  reuse the last peers' run in target/forecast-peers/ (only rerun replicast)
+#   after --       extra arguments for bench_forecast.py (see its --help)
+# Environment: REPLICAST_PEERS_DIR (default ../shared/peers), REPLICAST_TRACES_DIR (default
+# ../shared/traces), PYTHON (default python3).
+#
+# Everything it creates lives under target/: the venv (target/peers-venv, made once) and the
+# peers' raw output (target/forecast-peers/). The traces themselves are only read.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PEERS=${REPLICAST_PEERS_DIR:-$ROOT/../shared/peers}
+TRACES=${REPLICAST_TRACES_DIR:-$ROOT/../shared/traces}
+PY=${PYTHON:-python3}
+VENV=$ROOT/target/peers-venv
+OUT=$ROOT/target/forecast-peers
+
+prophet=1
+skip_peers=0
+bench_args=(--synthetic "" --no-co2 --no-mem)
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --no-prophet) prophet=0 ;;
+        --quick) bench_args+=(--budget-scale 0.5) ;;
+        --skip-peers) skip_peers=1 ;;
+        --) shift; bench_args+=("$@"); break ;;
+        *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+[[ -f $PEERS/bench_forecast.py ]] || { echo "no $PEERS/bench_forecast.py" >&2; exit 1; }
+[[ -d $TRACES ]] || { echo "no trace directory $TRACES" >&2; exit 1; }
+mkdir -p "$OUT"
+
+if [[ $skip_peers == 0 ]]; then
+    if [[ ! -x $VENV/bin/python ]]; then
+        echo "== creating $VENV"
+        "$PY" -m venv "$VENV"
+        "$VENV/bin/pip" install --quiet --upgrade pip
+    fi
+    echo "== peers' packages (statsforecast statsmodels numpy pandas psutil)"
+    "$VENV/bin/pip" install --quiet statsforecast statsmodels numpy pandas psutil
+    if [[ $prophet == 1 ]]; then
+        "$VENV/bin/pip" install --quiet prophet \
+            || { echo "prophet did not install: the peers' run goes on without it" >&2; prophet=0; }
+    fi
+    if [[ $prophet == 0 ]]; then
+        models=$("$VENV/bin/python" - "$PEERS/bench_forecast.py" <<'EOF'
+import re, sys
+src = open(sys.argv[1]).read()
+names = re.search(r"ALL_MODELS = \[([^\]]*)\]", src).group(1)
+print(",".join(n.strip().strip('"') for n in names.split(",") if n.strip() and "Prophet" not in n))
+EOF
+)
+        bench_args+=(--models "$models")
+    fi
+    echo "== peers: bench_forecast.py ${bench_args[*]} (output in $OUT)"
+    started=$(date +%s)
+    (cd "$PEERS" && "$VENV/bin/python" bench_forecast.py --traces-dir "$TRACES" --out "$OUT" \
+        "${bench_args[@]}")
+    echo "peers' run: $(( ($(date +%s) - started) / 60 )) min"
+    printf '%s\n' "${bench_args[@]}" > "$OUT/bench_args.txt"
+fi
+
+echo "== replicast forecast-eval --json on the same traces"
+cargo build --release --quiet -p replicast-cli
+: > "$OUT/replicast.jsonl"
+for f in "$TRACES"/*.csv; do
+    ./target/release/replicast forecast-eval --trace "$f" --json | tr -d '\n' >> "$OUT/replicast.jsonl"
+    echo >> "$OUT/replicast.jsonl"
+done
+
+echo "== writing docs/forecast-peers.md"
+"$PY" scripts/forecast_peers_report.py --peers "$OUT" --replicast "$OUT/replicast.jsonl" \
+    --out docs/forecast-peers.md
