@@ -117,15 +117,6 @@ fn long_history(c: &mut Criterion) {
             black_box(spec.fit(black_box(&y7)).expect("fits"))
         });
     });
-    group.bench_function("refit_auto_7_days_1min", |b| {
-        b.iter(|| {
-            let auto = Auto {
-                horizon: 3,
-                ..Auto::default()
-            };
-            black_box(auto.fit(black_box(&y7)).expect("fits"))
-        });
-    });
     group.finish();
 }
 

@@ -328,7 +328,10 @@ fn auto_tries_both_on_long_histories_only() {
     .fit(&y)
     .unwrap();
     let tried_two: Vec<Candidate> = two.losses().0.iter().map(|(c, _)| *c).collect();
-    assert!(tried_two.contains(&Candidate::MultiSeasonal), "{tried_two:?}");
+    assert!(
+        tried_two.contains(&Candidate::MultiSeasonal),
+        "{tried_two:?}"
+    );
     // The budget holds up to Nelder–Mead finishing its last iteration (measured: 301 of 300; the
     // overshoot is in the optimiser's stopping rule, not in the candidates added here).
     assert!(m.evals() <= Auto::default().max_evals + 4, "{}", m.evals());
