@@ -19,8 +19,8 @@ use crate::spec::{
 /// | `targets` | 30, 35, …, 90 % |
 /// | `tolerances` | 0.02, 0.05, 0.1, 0.2 |
 /// | `down_windows_s` | 0, 60, 180, 300, 600 |
-/// | `predictive_targets` | 70, 80 % |
-/// | `quantiles` | 0.9, 0.95, 0.98 |
+/// | `predictive_targets` | 70, 80, 85 % |
+/// | `quantiles` | 0.9, 0.95, 0.98, 0.99 |
 /// | `peak_utilizations` | 0.86, 0.95 (those below a target are skipped) |
 /// | `startups_s` | the fleet's start-up, and 1.5 × it |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,8 +51,8 @@ impl Default for TuneGrid {
             targets: (30..=90).step_by(5).collect(),
             tolerances: vec![0.02, 0.05, 0.1, 0.2],
             down_windows_s: vec![0, 60, 180, 300, 600],
-            predictive_targets: vec![70, 80],
-            quantiles: vec![0.9, 0.95, 0.98],
+            predictive_targets: vec![70, 80, 85],
+            quantiles: vec![0.9, 0.95, 0.98, 0.99],
             peak_utilizations: vec![0.86, 0.95],
             startups_s: Vec::new(),
         }
@@ -103,7 +103,7 @@ impl TuneGrid {
     /// use replicast::sim::{Fleet, TuneGrid};
     /// let fleet = Fleet { capacity_per_replica: 10.0, startup_s: 120, decision_interval_s: 0,
     ///                     min_replicas: 1, max_replicas: 100, initial_replicas: 20 };
-    /// assert_eq!(TuneGrid::default().size(&fleet), 13 * 4 * 5 + 2 * 3 * 2 * 2);
+    /// assert_eq!(TuneGrid::default().size(&fleet), 13 * 4 * 5 + 3 * 4 * 2 * 2);
     /// ```
     #[must_use]
     pub fn size(&self, fleet: &Fleet) -> usize {
