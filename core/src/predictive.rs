@@ -462,6 +462,14 @@ pub(crate) struct NextSample {
 }
 
 impl PredictiveState {
+    /// Refuses a restored state whose model is internally inconsistent
+    /// ([`FittedModel::from_json`]'s check).
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        self.model
+            .as_ref()
+            .map_or(Ok(()), FittedModel::check_usable)
+    }
+
     /// The model's forecast of the next sample at interval `level`; `None` in warm-up or when
     /// the model declines.
     pub(crate) fn forecast_next(&self, level: f64) -> Option<NextSample> {

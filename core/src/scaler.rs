@@ -118,6 +118,9 @@ impl ScalerState {
                 state.version
             )));
         }
+        if let Some(predictive) = &state.predictive {
+            predictive.check_usable()?;
+        }
         Ok(state)
     }
 }

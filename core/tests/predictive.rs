@@ -525,3 +525,23 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_restored_state_with_an_inconsistent_model_is_refused() {
+    let broken = r#"{"kind": "seasonal_naive", "period": 4, "last": [1.0], "pos": 3, "n": 4, "sse": 0.0, "n_err": 0}"#;
+    let mut state: serde_json::Value = serde_json::from_str(&ScalerState::new().to_json()).unwrap();
+    state["predictive"] = serde_json::json!({
+        "history": [1.0, 2.0, 3.0, 4.0],
+        "model": serde_json::from_str::<serde_json::Value>(broken).unwrap(),
+        "samples_since_fit": 0,
+    });
+    let err = ScalerState::from_json(&state.to_string()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Serialization);
+    assert_eq!(
+        err.message(),
+        "invalid fitted model JSON: the model is internally inconsistent"
+    );
+    // the same state with a consistent model restores
+    state["predictive"]["model"]["last"] = serde_json::json!([1.0, 2.0, 3.0, 4.0]);
+    assert!(ScalerState::from_json(&state.to_string()).is_ok());
+}

@@ -1,7 +1,6 @@
 //! `replicast_fitted_model`: forecasting over the C ABI (fit, update, predict, JSON).
 
 use std::ffi::c_char;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use replicast_core::forecast::{Fit, FittedModel, Forecast, ModelSpec, Predict, Update};
 
@@ -266,35 +265,11 @@ pub unsafe extern "C" fn replicast_fitted_model_from_json(
         let out = out_ptr(out, "out")?;
         // SAFETY: the caller's contract on `json`.
         let json = unsafe { text(json, json_len, "json", replicast_status::Serialization) }?;
-        let inner: FittedModel = serde_json::from_str(json).map_err(|e| {
-            Failure::new(
-                replicast_status::Serialization,
-                format!("invalid fitted model JSON: {e}"),
-            )
-        })?;
-        check_usable(&inner)?;
+        let inner = FittedModel::from_json(json)?;
         // SAFETY: `out` is non-NULL and, by contract, writable.
         unsafe { out.write(boxed(inner)) };
         Ok(())
     })
-}
-
-/// Serde accepts internally inconsistent models (a ring buffer shorter than its period, say)
-/// that would panic on first use; a trial one-step forecast refuses them here, as a
-/// serialisation error rather than a `PANIC` later. A model that declines to forecast
-/// (`INSUFFICIENT_DATA`) is usable.
-fn check_usable(model: &FittedModel) -> FfiResult {
-    let trial = catch_unwind(AssertUnwindSafe(|| {
-        let mut fc = Forecast::default();
-        model.predict_into(1, Some(0.5), &mut fc)
-    }));
-    match trial {
-        Ok(Ok(()) | Err(_)) => Ok(()),
-        Err(_) => Err(Failure::new(
-            replicast_status::Serialization,
-            "invalid fitted model JSON: the model is internally inconsistent",
-        )),
-    }
 }
 
 /// Releases `model`; NULL is a no-op.

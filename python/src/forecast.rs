@@ -213,11 +213,11 @@ impl PartialEq for PyFittedModel {
 impl PyFittedModel {
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Self> {
-        serde_json::from_str(text)
+        FittedModel::from_json(text)
             .map(|model| Self {
                 model: Mutex::new(model),
             })
-            .map_err(|e| SerializationError::new_err(format!("invalid fitted model: {e}")))
+            .map_err(|e| to_pyerr(&e))
     }
 
     fn to_json(&self) -> PyResult<String> {

@@ -244,6 +244,45 @@ pub enum FittedModel {
     MultiSeasonal(FittedMultiSeasonal),
 }
 
+impl FittedModel {
+    /// Restores a model from its JSON (serde's form of `FittedModel`) and checks that it is
+    /// usable. Serde accepts internally inconsistent models (a ring buffer shorter than its
+    /// period, say) that would fail on first use; a trial one-step forecast refuses them here. A
+    /// model that declines to forecast is usable. Every binding restores models through this.
+    ///
+    /// ```
+    /// use replicast::forecast::{Fit, FittedModel, ModelSpec, SeasonalNaive};
+    /// let fitted = ModelSpec::SeasonalNaive(SeasonalNaive::new(2)).fit(&[1.0, 2.0, 3.0]).unwrap();
+    /// let back = FittedModel::from_json(&serde_json::to_string(&fitted).unwrap()).unwrap();
+    /// assert_eq!(back, fitted);
+    /// let broken = r#"{"kind": "seasonal_naive", "period": 4, "last": [1.0], "pos": 3, "n": 4, "sse": 0.0, "n_err": 0}"#;
+    /// assert!(FittedModel::from_json(broken).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::Serialization`] for malformed JSON or an inconsistent model.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let model: FittedModel = serde_json::from_str(text)
+            .map_err(|e| Error::serialization(format!("invalid fitted model JSON: {e}")))?;
+        model.check_usable()?;
+        Ok(model)
+    }
+
+    /// The trial forecast behind [`FittedModel::from_json`].
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        let trial = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut fc = Forecast::default();
+            self.predict_into(1, Some(0.5), &mut fc)
+        }));
+        match trial {
+            Ok(Ok(()) | Err(_)) => Ok(()),
+            Err(_) => Err(Error::serialization(
+                "invalid fitted model JSON: the model is internally inconsistent",
+            )),
+        }
+    }
+}
+
 impl Predict for FittedModel {
     fn predict_into(&self, horizon: usize, level: Option<f64>, out: &mut Forecast) -> Result<()> {
         match self {
