@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"unsafe"
 )
 
 // Forecast is the forecast for steps 1..h after a model's last observation: Point[i] is the
@@ -183,21 +182,9 @@ func (m *FittedModel) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	defer runtime.KeepAlive(m)
-	buf := make([]byte, 1024)
-	for {
-		var needed C.size_t
-		var cerr *C.replicast_error
-		status := C.replicast_fitted_model_to_json(ptr, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &needed, &cerr)
-		if status == C.REPLICAST_STATUS_BUFFER_TOO_SMALL {
-			C.replicast_error_free(cerr)
-			buf = make([]byte, int(needed))
-			continue
-		}
-		if err := errorFrom(status, cerr); err != nil {
-			return nil, err
-		}
-		return buf[:needed-1], nil // without the NUL
-	}
+	return fillText(1024, func(buf *C.char, n C.size_t, needed *C.size_t, cerr **C.replicast_error) C.replicast_status {
+		return C.replicast_fitted_model_to_json(ptr, buf, n, needed, cerr)
+	})
 }
 
 // UnmarshalJSON replaces the model with one restored from MarshalJSON output. Errors are *Error

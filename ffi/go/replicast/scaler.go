@@ -105,23 +105,10 @@ func (s *Scaler) decideJSON(state *State, input []byte) ([]byte, error) {
 	}
 	defer runtime.KeepAlive(s)
 	defer runtime.KeepAlive(state)
-	buf := make([]byte, 4096)
-	for {
-		var needed C.size_t
-		var cerr *C.replicast_error
-		status := C.replicast_scaler_decide_json(sp, stp, bytesPtr(input), C.size_t(len(input)),
-			(*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &needed, &cerr)
-		if status == C.REPLICAST_STATUS_BUFFER_TOO_SMALL {
-			// The state is unchanged: decide again with a large enough buffer.
-			C.replicast_error_free(cerr)
-			buf = make([]byte, int(needed))
-			continue
-		}
-		if err := errorFrom(status, cerr); err != nil {
-			return nil, err
-		}
-		return buf[:needed-1], nil
-	}
+	// a short buffer leaves the state unchanged, so deciding again with a larger one is safe
+	return fillText(4096, func(buf *C.char, n C.size_t, needed *C.size_t, cerr **C.replicast_error) C.replicast_status {
+		return C.replicast_scaler_decide_json(sp, stp, bytesPtr(input), C.size_t(len(input)), buf, n, needed, cerr)
+	})
 }
 
 // BatchResult is one workload's outcome in [Scaler.DecideBatch]: a decision or an error.
@@ -151,22 +138,12 @@ func (s *Scaler) DecideBatch(states []*State, inputs []DecisionInput) ([]BatchRe
 	if err != nil {
 		return nil, &Error{Code: CodeInvalidInput, Msg: err.Error()}
 	}
-	buf := make([]byte, 2048*len(states)+64)
-	for {
-		var needed C.size_t
-		var cerr *C.replicast_error
-		status := C.replicast_scaler_decide_batch_json(sp, statesArg(ptrs), C.size_t(len(ptrs)),
-			bytesPtr(input), C.size_t(len(input)), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &needed, &cerr)
-		if status == C.REPLICAST_STATUS_BUFFER_TOO_SMALL {
-			C.replicast_error_free(cerr)
-			buf = make([]byte, int(needed))
-			continue
-		}
-		if err := errorFrom(status, cerr); err != nil {
-			return nil, err
-		}
-		buf = buf[:needed-1]
-		break
+	buf, err := fillText(2048*len(states)+64, func(out *C.char, n C.size_t, needed *C.size_t, cerr **C.replicast_error) C.replicast_status {
+		return C.replicast_scaler_decide_batch_json(sp, statesArg(ptrs), C.size_t(len(ptrs)),
+			bytesPtr(input), C.size_t(len(input)), out, n, needed, cerr)
+	})
+	if err != nil {
+		return nil, err
 	}
 	var raw []struct {
 		Decision *Decision `json:"decision"`

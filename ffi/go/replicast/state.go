@@ -62,21 +62,9 @@ func (s *State) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	defer runtime.KeepAlive(s)
-	buf := make([]byte, 1024)
-	for {
-		var needed C.size_t
-		var cerr *C.replicast_error
-		status := C.replicast_scaler_state_to_json(ptr, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &needed, &cerr)
-		if status == C.REPLICAST_STATUS_BUFFER_TOO_SMALL {
-			C.replicast_error_free(cerr)
-			buf = make([]byte, int(needed))
-			continue
-		}
-		if err := errorFrom(status, cerr); err != nil {
-			return nil, err
-		}
-		return buf[:needed-1], nil // without the NUL
-	}
+	return fillText(1024, func(buf *C.char, n C.size_t, needed *C.size_t, cerr **C.replicast_error) C.replicast_status {
+		return C.replicast_scaler_state_to_json(ptr, buf, n, needed, cerr)
+	})
 }
 
 // UnmarshalJSON replaces the state with one restored from MarshalJSON output.
