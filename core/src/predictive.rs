@@ -371,12 +371,12 @@ impl PredictiveSpec {
         }
     }
 
-    fn lead_s(&self, state: &PredictiveState) -> u64 {
-        u64::from(self.startup_s(state)) + u64::from(self.decision_interval_s)
+    fn lead_s(&self, startup_s: u32) -> u64 {
+        u64::from(startup_s) + u64::from(self.decision_interval_s)
     }
 
-    fn lead_steps(&self, state: &PredictiveState) -> usize {
-        let lead = self.lead_s(state);
+    fn lead_steps(&self, startup_s: u32) -> usize {
+        let lead = self.lead_s(startup_s);
         usize::try_from(lead.div_ceil(u64::from(self.sample_interval_s)))
             .unwrap_or(1)
             .max(1)
@@ -563,7 +563,7 @@ pub(crate) fn record(
     if due && state.history.len() >= spec.warmup_samples as usize {
         let model = Auto {
             step_s: u64::from(spec.sample_interval_s),
-            horizon: spec.lead_steps(state),
+            horizon: spec.lead_steps(spec.startup_s(state)),
             refit_every: spec.refit_every() as usize,
             // a smaller likelihood budget than the default: this refit runs inside a decision
             max_evals: PREDICTIVE_REFIT_EVALS,
@@ -585,8 +585,10 @@ pub(crate) fn propose(
     now_ms: Timestamp,
 ) -> PredictiveProposal {
     let acts = spec.mode == PredictiveMode::ForecastAndScale;
-    let lead_steps = spec.lead_steps(state);
-    let lead_ms = secs_to_ms(i64::try_from(spec.lead_s(state)).unwrap_or(i64::MAX));
+    // the learned start-up sorts the recent delays: once per decision
+    let startup_s = spec.startup_s(state);
+    let lead_steps = spec.lead_steps(startup_s);
+    let lead_ms = secs_to_ms(i64::try_from(spec.lead_s(startup_s)).unwrap_or(i64::MAX));
     let floor = spec
         .floors
         .iter()
@@ -677,12 +679,11 @@ pub(crate) fn propose(
         }
     }
     proposal.replicas = Some(replicas);
-    let startup = if spec.startup_s(state) == spec.startup_s {
+    let startup = if startup_s == spec.startup_s {
         String::new()
     } else {
         format!(
-            " (start-up {} s, learned from {} readiness delays)",
-            spec.startup_s(state),
+            " (start-up {startup_s} s, learned from {} readiness delays)",
             state.startup_delays_s.len()
         )
     };
