@@ -26,6 +26,11 @@ fn specs() -> Vec<ModelSpec> {
             step_s: 900,
             ..Auto::default()
         }),
+        ModelSpec::Auto(Auto {
+            step_s: 900,
+            outlier_k: 4.0,
+            ..Auto::default()
+        }),
     ]
 }
 
@@ -159,7 +164,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn forecasts_are_finite_ordered_and_nested(y in series(), h in 1usize..30, which in 0usize..6) {
+    fn forecasts_are_finite_ordered_and_nested(y in series(), h in 1usize..30, which in 0usize..7) {
         let spec = &specs()[which];
         let fitted = match spec.fit(&y) {
             Ok(f) => f,
@@ -355,4 +360,91 @@ fn auto_counts_every_observation_when_estimating_on_the_recent_part() {
         "{} vs {level}",
         fc.point[0]
     );
+}
+
+/// A random walk with steps uniform in ±0.5 (non-seasonal ETS follows it with alpha near 1).
+fn random_walk(n: usize, seed: u64) -> Vec<f64> {
+    let mut x = seed;
+    let mut level = 100.0;
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            level += (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            level
+        })
+        .collect()
+}
+
+#[test]
+fn outlier_policy_ignores_one_glitch_and_follows_a_level_shift() {
+    let y = random_walk(800, 3);
+    let last = y[y.len() - 1];
+    let spec = |k: f64| Auto {
+        periods: Some(Vec::new()),
+        outlier_k: k,
+        ..Auto::default()
+    };
+    let mut raw = spec(0.0).fit(&y).unwrap();
+    let mut clipped = spec(4.0).fit(&y).unwrap();
+    for m in [&mut raw, &mut clipped] {
+        m.update(10_000.0).unwrap();
+    }
+    let next = |m: &replicast::forecast::FittedAuto| m.predict(1, None).unwrap().point[0];
+    // The glitch reaches the clipped model as at most 4 recent mean errors (~0.25 each) away.
+    assert!(
+        (next(&clipped) - last).abs() < 3.0,
+        "{} vs {last}",
+        next(&clipped)
+    );
+    assert!(next(&raw) > 5_000.0, "{}", next(&raw));
+    // Back to normal: the clipped model is where the walk is, the raw one recovers only by alpha.
+    let mut back = clipped.clone();
+    back.update(last).unwrap();
+    assert!(
+        (next(&back) - last).abs() < 1.5,
+        "{} vs {last}",
+        next(&back)
+    );
+    // A second exceedance the same way is a level shift: absorbed as it is.
+    clipped.update(10_000.0).unwrap();
+    assert!(next(&clipped) > 5_000.0, "{}", next(&clipped));
+    // Downwards alike.
+    let mut down = spec(4.0).fit(&y).unwrap();
+    down.update(-5_000.0).unwrap();
+    assert!(
+        (next(&down) - last).abs() < 3.0,
+        "{} vs {last}",
+        next(&down)
+    );
+}
+
+#[test]
+fn outlier_threshold_is_checked_and_old_snapshots_read_as_off() {
+    for k in [1.0, -1.0, f64::NAN, f64::INFINITY] {
+        let err = Auto {
+            outlier_k: k,
+            ..Auto::default()
+        }
+        .fit(&random_walk(50, 1))
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig, "{k}");
+        assert!(err.to_string().contains("outlier_k"), "{err}");
+    }
+    // A fitted model serialised before the policy existed has neither field: clipping stays off.
+    let y = random_walk(800, 4);
+    let fitted = Auto {
+        periods: Some(Vec::new()),
+        ..Auto::default()
+    }
+    .fit(&y)
+    .unwrap();
+    let mut json: serde_json::Value = serde_json::to_value(&fitted).unwrap();
+    let obj = json.as_object_mut().unwrap();
+    assert!(obj.remove("outlier_k").is_some() && obj.remove("outlier_run").is_some());
+    let mut old: replicast::forecast::FittedAuto = serde_json::from_value(json).unwrap();
+    assert_eq!(old, fitted);
+    old.update(10_000.0).unwrap();
+    assert!(old.predict(1, None).unwrap().point[0] > 5_000.0);
 }
