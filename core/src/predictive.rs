@@ -51,6 +51,7 @@ use crate::time::{Timestamp, secs_to_ms};
 /// | `peak_utilization` | `target_utilization` | [`target_utilization`, 1] | utilization the forecast's q-quantile may reach |
 /// | `scale_in` | none | [`ForecastScaleIn`] | opt-in: scale in when the forecast stays low |
 /// | `floors` | none | [`ScheduledFloor`] list | minimum replicas by time of day / day of week |
+/// | `outlier_k` | 0 (off) | 0, or ≥ 2 | the forecaster's outlier clipping ([`crate::forecast::Auto`]'s `outlier_k`) |
 ///
 /// ```
 /// let p: replicast::spec::PredictiveSpec = serde_json::from_str(r#"{"capacity_per_replica": 50}"#).unwrap();
@@ -106,6 +107,17 @@ pub struct PredictiveSpec {
     /// Scheduled floors: minimum replicas during time windows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub floors: Vec<ScheduledFloor>,
+    /// Clip a load sample whose one-step forecast error exceeds this many recent mean absolute
+    /// errors before the forecaster absorbs it (0 = off; a second one the same way passes as a
+    /// level shift). The reactive sources always see the raw metric.
+    #[serde(default, skip_serializing_if = "is_off")]
+    pub outlier_k: f64,
+}
+
+// serde's `skip_serializing_if` passes a reference
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_off(k: &f64) -> bool {
+    *k == 0.0
 }
 
 /// Scale-in on forecast: when the forecast says the load stays low for `window_s`, the
@@ -348,6 +360,13 @@ impl PredictiveSpec {
         for (i, floor) in self.floors.iter().enumerate() {
             floor.validate(i)?;
         }
+        if !(self.outlier_k == 0.0 || (self.outlier_k >= 2.0 && self.outlier_k.is_finite())) {
+            return bad(
+                "outlier_k",
+                "0 (off) or finite and >= 2",
+                self.outlier_k.to_string(),
+            );
+        }
         if self.history_s < self.sample_interval_s.saturating_mul(self.warmup_samples) {
             return bad(
                 "history_s",
@@ -567,6 +586,7 @@ pub(crate) fn record(
             refit_every: spec.refit_every() as usize,
             // a smaller likelihood budget than the default: this refit runs inside a decision
             max_evals: PREDICTIVE_REFIT_EVALS,
+            outlier_k: spec.outlier_k,
             ..Auto::default()
         };
         let recent = &state.history[state.history.len().saturating_sub(cap)..];

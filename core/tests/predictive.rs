@@ -160,6 +160,40 @@ fn bad_load_and_config_are_rejected() {
 }
 
 #[test]
+fn outlier_k_keeps_one_glitch_out_of_the_forecast() {
+    let err = ScalerSpec::from_yaml(
+        "max_replicas: 5\npredictive: {capacity_per_replica: 10, outlier_k: 1}\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "predictive.outlier_k must be 0 (off) or finite and >= 2, got 1"
+    );
+    let forecast_after_glitch = |extra: &str| {
+        let scaler = Scaler::new(spec(extra)).unwrap();
+        let mut state = ScalerState::new();
+        for minute in 1..=300 {
+            scaler.decide(&mut state, &input(minute, 30)).unwrap();
+        }
+        let steady = predictive_proposal(&scaler.decide(&mut state, &input(301, 30)).unwrap())
+            .replicas
+            .unwrap();
+        // one sample a hundred times the load (a scrape glitch), then the load as before
+        let mut glitch = input(302, 30);
+        glitch.load = Some(100.0 * load(301));
+        scaler.decide(&mut state, &glitch).unwrap();
+        let after = predictive_proposal(&scaler.decide(&mut state, &input(303, 30)).unwrap())
+            .replicas
+            .unwrap();
+        (steady, after)
+    };
+    let (steady, clipped) = forecast_after_glitch(", outlier_k: 4");
+    assert!(clipped <= steady + 2, "{steady} -> {clipped}");
+    let (steady, raw) = forecast_after_glitch("");
+    assert!(raw > steady + 10, "{steady} -> {raw}");
+}
+
+#[test]
 fn state_is_compact_and_round_trips_exactly() {
     let scaler = Scaler::new(spec("")).unwrap();
     let mut state = ScalerState::new();
@@ -452,7 +486,7 @@ mod properties {
     /// for part of the run (22:00–22:40 UTC; NOW is 22:13), a short warm-up.
     fn full_spec(min: u32, max: u32) -> ScalerSpec {
         ScalerSpec::from_yaml(&format!(
-            "min_replicas: {min}\nmax_replicas: {max}\nhpa: {{metrics: [{{type: resource, resource: cpu, target: {{type: utilization, average_utilization: 70}}}}]}}\npredictive: {{capacity_per_replica: 10, sample_interval_s: 60, decision_interval_s: 60, warmup_samples: 10, history_s: 7200, quantile: 0.95, peak_utilization: 0.9, scale_in: {{window_s: 180, after_scale_up_s: 120}}, floors: [{{min_replicas: {}, from: '22:00', to: '22:40'}}]}}\n",
+            "min_replicas: {min}\nmax_replicas: {max}\nhpa: {{metrics: [{{type: resource, resource: cpu, target: {{type: utilization, average_utilization: 70}}}}]}}\npredictive: {{capacity_per_replica: 10, sample_interval_s: 60, decision_interval_s: 60, warmup_samples: 10, history_s: 7200, quantile: 0.95, peak_utilization: 0.9, scale_in: {{window_s: 180, after_scale_up_s: 120}}, floors: [{{min_replicas: {}, from: '22:00', to: '22:40'}}], outlier_k: 4}}\n",
             min + 3
         ))
         .unwrap()

@@ -93,6 +93,7 @@ pub fn predictive_policy(
             after_scale_up_s: 300,
         }),
         floors: Vec::new(),
+        outlier_k: 0.0,
     });
     spec.validate()?;
     Ok(spec)
