@@ -7,6 +7,7 @@
 
 mod decision;
 pub mod error;
+mod fixed;
 pub mod forecast;
 pub mod hpa;
 mod predictive;

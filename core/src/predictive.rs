@@ -29,6 +29,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::fixed::Fixed;
 use crate::forecast::{Auto, Fit, FittedModel, Forecast, Predict, Update};
 use crate::hpa::{ConditionStatus, Pod};
 use crate::time::{Timestamp, secs_to_ms};
@@ -707,16 +708,16 @@ pub(crate) fn propose(
             state.startup_delays_s.len()
         )
     };
+    let fixed = |value: f64, decimals: usize| Fixed { value, decimals };
+    let quantile_pct = fixed(spec.quantile * 100.0, 0);
     proposal.reason = format!(
-        "load forecast over the next {} s peaks at {:.3} (q{:.0} {:.3}): {replicas} replicas of {} at {:.0} % (q{:.0} at {:.0} %)",
+        "load forecast over the next {} s peaks at {} (q{quantile_pct} {}): {replicas} replicas of {} at {} % (q{quantile_pct} at {} %)",
         u64::try_from(lead_steps).unwrap_or(0) * u64::from(spec.sample_interval_s),
-        peak(&forecast.point, lead_steps),
-        spec.quantile * 100.0,
-        peak(upper, lead_steps),
+        fixed(peak(&forecast.point, lead_steps), 3),
+        fixed(peak(upper, lead_steps), 3),
         per_replica,
-        spec.target_utilization * 100.0,
-        spec.quantile * 100.0,
-        peak_utilization * 100.0,
+        fixed(spec.target_utilization * 100.0, 0),
+        fixed(peak_utilization * 100.0, 0),
     ) + &startup;
     proposal
 }

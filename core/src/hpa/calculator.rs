@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::fixed::Fixed;
 use crate::hpa::pods::{PodClass, classify_pod};
 use crate::hpa::{
     ConditionReason, ConditionStatus, MetricInput, Pod, PodPhase, PodResourceSample, PodSample,
@@ -94,16 +95,20 @@ pub struct MetricProposal {
     pub ratio: f64,
 }
 
+fn fixed3(value: f64) -> Fixed {
+    Fixed { value, decimals: 3 }
+}
+
 impl MetricProposal {
     /// A one-line explanation: `utilization 85%, ratio 1.214 to target`.
     #[must_use]
     pub fn summary(&self) -> String {
         match self.utilization {
-            Some(u) => format!("utilization {u}%, ratio {:.3} to target", self.ratio),
+            Some(u) => format!("utilization {u}%, ratio {} to target", fixed3(self.ratio)),
             None => format!(
-                "value {}, ratio {:.3} to target",
+                "value {}, ratio {} to target",
                 format_milli(self.value_milli),
-                self.ratio
+                fixed3(self.ratio)
             ),
         }
     }
