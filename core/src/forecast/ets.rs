@@ -572,8 +572,29 @@ pub struct FittedEts {
     n: usize,
     sse: f64,
     n_err: usize,
+    /// Infinite when the fit had too few points for its parameters; JSON has no infinity, so
+    /// that is written as `null` and read back as infinite.
+    #[serde(with = "infinite_as_null")]
     aicc: f64,
     evals: usize,
+}
+
+/// Serde for an `f64` that is finite or `+inf` (an undefined `AICc`): `+inf` as `null`.
+mod infinite_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `with` passes a reference
+    pub(super) fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        if value.is_finite() {
+            serializer.serialize_f64(*value)
+        } else {
+            serializer.serialize_none()
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::INFINITY))
+    }
 }
 
 impl FittedEts {
@@ -911,6 +932,22 @@ impl Update for FittedEts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fit_with_an_undefined_aicc_round_trips_through_json() {
+        // two seasons of four: more states and parameters than points, so no AICc
+        let y = [10.0, 12.0, 14.0, 11.0, 10.5, 12.5, 14.5, 11.5];
+        let m = Ets::default()
+            .period(4)
+            .season(SeasonType::Additive)
+            .fit(&y)
+            .unwrap();
+        assert_eq!(m.aicc(), f64::INFINITY);
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"aicc\":null"), "{json}");
+        let back: FittedEts = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+    }
 
     /// Hand-computed Holt-Winters recursion (reference: the ETS(A,A,A) error-correction equations
     /// of Hyndman et al. 2008, Table 2.1, written out directly); tolerance 1e-12.
