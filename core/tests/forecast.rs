@@ -448,3 +448,75 @@ fn outlier_threshold_is_checked_and_old_snapshots_read_as_off() {
     old.update(10_000.0).unwrap();
     assert!(old.predict(1, None).unwrap().point[0] > 5_000.0);
 }
+
+/// Four days at one minute: a random-walk level, a daily wave and noise (seed 4 makes the
+/// automatic model choose the combination of ETS and the regression).
+fn level_plus_daily_wave(seed: u64) -> Vec<f64> {
+    let mut x = seed;
+    let mut uniform = move || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let mut level = 100.0;
+    (0..4 * 1440)
+        .map(|t| {
+            level += 0.5 * uniform();
+            level + 30.0 * (f64::from(t) / 1440.0 * std::f64::consts::TAU).sin() + 4.0 * uniform()
+        })
+        .collect()
+}
+
+#[test]
+fn the_combination_competes_forecasts_soundly_and_round_trips() {
+    let y = level_plus_daily_wave(4);
+    let mut m = Auto::default().fit(&y).unwrap();
+    assert_eq!(m.candidate(), Some(Candidate::Combined));
+    assert_eq!(
+        m.combined_members(),
+        Some((Candidate::Ets, Candidate::Regression))
+    );
+    // it won on its validation loss: lower than every single candidate's (with their margins)
+    let (losses, _) = m.losses();
+    let combined = losses
+        .iter()
+        .find(|(c, _)| *c == Candidate::Combined)
+        .unwrap()
+        .1;
+    assert!(
+        losses
+            .iter()
+            .all(|&(c, l)| c == Candidate::Combined || combined < l),
+        "{losses:?}"
+    );
+    let narrow = m.predict(30, 0.5).unwrap();
+    let wide = m.predict(30, 0.95).unwrap();
+    let (n, w) = (narrow.intervals.unwrap(), wide.intervals.unwrap());
+    for i in 0..30 {
+        let p = narrow.point[i];
+        assert!(p.is_finite() && n.lower[i] <= p && p <= n.upper[i], "{i}");
+        assert!(w.lower[i] < n.lower[i] && n.upper[i] < w.upper[i], "{i}");
+    }
+    // the next point of the wave is forecast within the noise and the level's drift
+    let want = 30.0 * (5760.0 / 1440.0 * std::f64::consts::TAU).sin() + y[5759]
+        - 30.0 * (5759.0 / 1440.0 * std::f64::consts::TAU).sin();
+    assert!(
+        (narrow.point[0] - want).abs() < 3.0,
+        "{} vs {want}",
+        narrow.point[0]
+    );
+    // snapshot/restore equivalence through updates
+    let mut restored: replicast::forecast::FittedAuto =
+        serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+    assert_eq!(restored, m);
+    for v in [101.0, 99.5, 140.0, 100.2] {
+        m.update(v).unwrap();
+        restored.update(v).unwrap();
+    }
+    assert_eq!(
+        restored.predict(10, 0.9).unwrap(),
+        m.predict(10, 0.9).unwrap()
+    );
+    assert_eq!(m.n_obs(), 5764);
+}

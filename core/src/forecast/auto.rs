@@ -1,9 +1,11 @@
 //! Automatic model choice: detect periods, fit a few candidates on the older part of the series,
 //! roll them through the recent part scoring an asymmetric loss, keep the best.
 
+use std::cell::RefCell;
+
 use serde::{Deserialize, Serialize};
 
-use super::ets::{Ets, FittedEts};
+use super::ets::{Ets, FittedEts, SeasonType};
 use super::multi_seasonal::{FittedMultiSeasonal, MultiSeasonal};
 use super::period::{PeriodConfig, calendar_season, detect_periods};
 use super::regression::{FittedRegression, Regression};
@@ -51,8 +53,12 @@ use crate::error::{Error, Result};
 /// These two have many parameters: their validation loss is raised by 10 % before the comparison
 /// (and reported so by [`FittedAuto::losses`]). Each is fitted on the first `1 - holdout` of the
 /// series and updated through the rest, forecasting `horizon` steps at every origin; the loss is
-/// `Σ w·|y - ŷ|` with `w = under_weight` when `y > ŷ`. The winner's form is refitted on the whole
-/// series (warm-started from the training part's parameters, with a tenth of `max_evals`). If the
+/// `Σ w·|y - ŷ|` with `w = under_weight` when `y > ŷ`. One more candidate is scored from those
+/// forecasts without fitting anything: [`Candidate::Combined`], the equal-weight mean of the
+/// non-seasonal ETS and the best of the seasonal ETS, regression and multi-seasonal candidates
+/// (the level of the one, the shape of the other; no margin). The winner's form is refitted on
+/// the whole series (warm-started from the training part's parameters, with a tenth of
+/// `max_evals`); a combination keeps its members as validated. If the
 /// winner's loss exceeds persistence's (naive, period 1) by more than `no_forecast_margin`, the
 /// fitted model declines to forecast (a predictive source then stays
 /// silent and the reactive policy decides). When the work budget runs out, the seasonal ETS
@@ -127,6 +133,10 @@ pub enum Candidate {
     Regression,
     /// [`super::MultiSeasonal`]: seasonal profiles plus ETS on the remainder.
     MultiSeasonal,
+    /// The equal-weight mean of the non-seasonal ETS and one seasonal candidate
+    /// ([`Candidate::EtsSeasonal`], [`Candidate::Regression`] or [`Candidate::MultiSeasonal`]):
+    /// the level of the one, the daily shape of the other ([`FittedAuto::combined_members`]).
+    Combined,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,15 +146,70 @@ enum Chosen {
     Ets(FittedEts),
     Regression(FittedRegression),
     MultiSeasonal(FittedMultiSeasonal),
+    /// The mean of a non-seasonal ETS (`level`) and a seasonal model; never nested.
+    Combined {
+        level: FittedEts,
+        seasonal: Box<Chosen>,
+    },
+}
+
+thread_local! {
+    /// The seasonal member's forecast while a combination averages it in (no allocation per
+    /// forecast once warm; members are never combinations, so there is no re-entry).
+    static MEMBER_FORECAST: RefCell<Forecast> = RefCell::new(Forecast::default());
 }
 
 impl Chosen {
+    /// Which candidate this model is (a seasonal ETS has a season).
+    fn candidate_kind(&self) -> Candidate {
+        match self {
+            Chosen::SeasonalNaive(_) => Candidate::SeasonalNaive,
+            Chosen::Ets(m) if m.components().2 == SeasonType::None => Candidate::Ets,
+            Chosen::Ets(_) => Candidate::EtsSeasonal,
+            Chosen::Regression(_) => Candidate::Regression,
+            Chosen::MultiSeasonal(_) => Candidate::MultiSeasonal,
+            Chosen::Combined { .. } => Candidate::Combined,
+        }
+    }
+
+    fn predict_into(&self, horizon: usize, level: Option<f64>, out: &mut Forecast) -> Result<()> {
+        let Chosen::Combined {
+            level: level_model,
+            seasonal,
+        } = self
+        else {
+            return self.as_predict().predict_into_dyn(horizon, level, out);
+        };
+        level_model.predict_into(horizon, level, out)?;
+        MEMBER_FORECAST.with(|cell| {
+            let mut other = cell.borrow_mut();
+            seasonal.predict_into(horizon, level, &mut other)?;
+            let mean = |a: &mut f64, b: f64| *a = 0.5 * (*a + b);
+            for (a, &b) in out.point.iter_mut().zip(&other.point) {
+                mean(a, b);
+            }
+            // Averaged quantiles (both members' bounds at the same level): still ordered and
+            // nested across levels, as each member's are.
+            if let (Some(mine), Some(theirs)) = (&mut out.intervals, &other.intervals) {
+                for (a, &b) in mine.lower.iter_mut().zip(&theirs.lower) {
+                    mean(a, b);
+                }
+                for (a, &b) in mine.upper.iter_mut().zip(&theirs.upper) {
+                    mean(a, b);
+                }
+            }
+            Ok(())
+        })
+    }
+
     fn as_predict(&self) -> &dyn PredictDyn {
         match self {
             Chosen::SeasonalNaive(m) => m,
             Chosen::Ets(m) => m,
             Chosen::Regression(m) => m,
             Chosen::MultiSeasonal(m) => m,
+            // `predict_into` averages the members before reaching here
+            Chosen::Combined { level, .. } => level,
         }
     }
 
@@ -154,6 +219,12 @@ impl Chosen {
             Chosen::Ets(m) => m.update(y),
             Chosen::Regression(m) => m.update(y),
             Chosen::MultiSeasonal(m) => m.update(y),
+            Chosen::Combined { level, seasonal } => {
+                // the level member refuses before anything changed (multiplicative state)
+                let before = level.clone();
+                level.update(y)?;
+                seasonal.update(y).inspect_err(|_| *level = before)
+            }
         }
     }
 }
@@ -221,27 +292,63 @@ const SELECTION_FTOL: f64 = 1e-5;
 /// Most recent points the non-seasonal ETS candidate is estimated on.
 const NON_SEASONAL_FIT_POINTS: usize = 1440;
 
+/// A candidate's record on the validation part: its selection loss, its one-step mean absolute
+/// error, and its point forecasts (`h` per origin, origin-major), which score combinations.
+struct Scored {
+    loss: f64,
+    mae: f64,
+    path: Vec<f64>,
+}
+
+/// Asymmetric selection loss of one error (`y - ŷ`).
+fn selection_loss(e: f64, under: f64) -> f64 {
+    if e > 0.0 { under * e } else { -e }
+}
+
 /// Per-origin selection loss over steps `1..=h` of a model rolled through `y`.
 fn rolling_loss<M: Predict + Update>(
     model: &mut M,
     y: &[f64],
     h: usize,
     under: f64,
-) -> Result<(f64, f64)> {
+) -> Result<Scored> {
     let mut out = Forecast::default();
     let (mut loss, mut one_step) = (0.0, 0.0);
+    let mut path = Vec::with_capacity(y.len() * h);
     for i in 0..y.len() {
         model.predict_into(h, None, &mut out)?;
+        path.extend_from_slice(&out.point);
         for (j, f) in out.point.iter().enumerate() {
             if let Some(&v) = y.get(i + j) {
-                let e = v - f;
-                loss += if e > 0.0 { under * e } else { -e };
+                loss += selection_loss(v - f, under);
             }
         }
         one_step += (y[i] - out.point[0]).abs();
         model.update(y[i])?;
     }
-    Ok((loss, one_step / y.len().max(1) as f64))
+    Ok(Scored {
+        loss,
+        mae: one_step / y.len().max(1) as f64,
+        path,
+    })
+}
+
+/// [`rolling_loss`]'s figures for the equal-weight mean of two rolled-through candidates.
+fn combined_score(a: &[f64], b: &[f64], y: &[f64], h: usize, under: f64) -> Scored {
+    let path: Vec<f64> = a.iter().zip(b).map(|(p, q)| 0.5 * (p + q)).collect();
+    let mut loss = 0.0;
+    for (i, forecast) in path.chunks_exact(h).enumerate() {
+        for (f, v) in forecast.iter().zip(&y[i..]) {
+            loss += selection_loss(v - f, under);
+        }
+    }
+    let mae = path
+        .chunks_exact(h)
+        .zip(y)
+        .map(|(f, v)| (v - f[0]).abs())
+        .sum::<f64>()
+        / y.len().max(1) as f64;
+    Scored { loss, mae, path }
 }
 
 impl Auto {
@@ -336,26 +443,29 @@ impl Fit for Auto {
         let (yt, yv) = y.split_at(train);
         let period = periods.iter().copied().find(|&p| train >= p).unwrap_or(1);
         let u = self.under_weight;
-        let mut losses = Vec::new();
-        let mut best: Option<(Candidate, f64, f64, Chosen)> = None;
-        let mut consider = |c: Candidate, loss: f64, mae: f64, m: Chosen| {
-            losses.push((c, loss));
-            if best.as_ref().is_none_or(|b| loss < b.1) {
-                best = Some((c, loss, mae, m));
-            }
+        // every candidate tried: (which, loss it competes with, its validation record, model)
+        let mut pool: Vec<(Candidate, f64, Scored, Chosen)> = Vec::new();
+        let mut consider = |c: Candidate, competing_loss: f64, scored: Scored, m: Chosen| {
+            pool.push((c, competing_loss, scored, m));
         };
         // Persistence (the reactive reference) and seasonal naive.
         let mut naive = SeasonalNaive::new(1).fit(yt)?;
-        let (persistence_loss, naive_mae) = rolling_loss(&mut naive, yv, h, u)?;
+        let persistence = rolling_loss(&mut naive, yv, h, u)?;
+        let persistence_loss = persistence.loss;
         if period > 1 {
             let mut sn = SeasonalNaive::new(period).fit(yt)?;
-            let (l, mae) = rolling_loss(&mut sn, yv, h, u)?;
-            consider(Candidate::SeasonalNaive, l, mae, Chosen::SeasonalNaive(sn));
+            let scored = rolling_loss(&mut sn, yv, h, u)?;
+            consider(
+                Candidate::SeasonalNaive,
+                scored.loss,
+                scored,
+                Chosen::SeasonalNaive(sn),
+            );
         } else {
             consider(
                 Candidate::SeasonalNaive,
                 persistence_loss,
-                naive_mae,
+                persistence,
                 Chosen::SeasonalNaive(naive),
             );
         }
@@ -367,8 +477,13 @@ impl Fit for Auto {
         let calendar = calendar_season(n, self.step_s);
         if self.periods.is_none() && calendar > 1 && calendar != period && train >= calendar {
             let mut sn = SeasonalNaive::new(calendar).fit(yt)?;
-            let (l, mae) = rolling_loss(&mut sn, yv, h, u)?;
-            consider(Candidate::SeasonalNaive, l, mae, Chosen::SeasonalNaive(sn));
+            let scored = rolling_loss(&mut sn, yv, h, u)?;
+            consider(
+                Candidate::SeasonalNaive,
+                scored.loss,
+                scored,
+                Chosen::SeasonalNaive(sn),
+            );
         }
         let mut evals = 0;
         let budget_ns = self.max_evals * 2 / 5;
@@ -383,8 +498,8 @@ impl Fit for Auto {
             .fit_tol(&yt[recent(yt)..], SELECTION_FTOL)
         {
             evals += m.evals();
-            let (l, mae) = rolling_loss(&mut m, yv, h, u)?;
-            consider(Candidate::Ets, l, mae, Chosen::Ets(m));
+            let scored = rolling_loss(&mut m, yv, h, u)?;
+            consider(Candidate::Ets, scored.loss, scored, Chosen::Ets(m));
         }
         evals += self.try_long_history_candidates(yt, yv, &periods, period, &mut consider);
         let span = period.max(usize::try_from(86_400 / self.step_s).unwrap_or(1));
@@ -404,39 +519,58 @@ impl Fit for Auto {
                 spec.fit_tol(&yt[yt.len().saturating_sub(3 * span)..], SELECTION_FTOL)
             {
                 evals += m.evals();
-                let (l, mae) = rolling_loss(&mut m, yv, h, u)?;
-                consider(Candidate::EtsSeasonal, l, mae, Chosen::Ets(m));
+                let scored = rolling_loss(&mut m, yv, h, u)?;
+                consider(Candidate::EtsSeasonal, scored.loss, scored, Chosen::Ets(m));
             }
         }
-        let Some((candidate, loss, mae, mut chosen)) = best else {
-            return Err(Error::insufficient_data(
-                "no candidate model could be fitted",
-            ));
+        let combined = best_combination(&pool, yv, h, u);
+        let mut losses: Vec<(Candidate, f64)> = pool.iter().map(|(c, l, ..)| (*c, *l)).collect();
+        if let Some((_, _, scored)) = &combined {
+            losses.push((Candidate::Combined, scored.loss));
+        }
+        let best_single = (0..pool.len()).min_by(|&a, &b| pool[a].1.total_cmp(&pool[b].1));
+        let (candidate, loss, mae, mut chosen) = match (combined, best_single) {
+            (Some((level, seasonal, scored)), Some(single)) if scored.loss < pool[single].1 => {
+                // take the higher index first so that the lower one stays in place
+                let seasonal_model = pool.swap_remove(level.max(seasonal));
+                let level_model = pool.swap_remove(level.min(seasonal));
+                let (level_model, seasonal_model) = if level < seasonal {
+                    (level_model, seasonal_model)
+                } else {
+                    (seasonal_model, level_model)
+                };
+                let Chosen::Ets(level_ets) = level_model.3 else {
+                    unreachable!("best_combination pairs the non-seasonal ETS")
+                };
+                let chosen = Chosen::Combined {
+                    level: level_ets,
+                    seasonal: Box::new(seasonal_model.3),
+                };
+                (Candidate::Combined, scored.loss, scored.mae, chosen)
+            }
+            (_, Some(single)) => {
+                let (c, l, scored, m) = pool.swap_remove(single);
+                (c, l, scored.mae, m)
+            }
+            (_, None) => {
+                return Err(Error::insufficient_data(
+                    "no candidate model could be fitted",
+                ));
+            }
         };
         let declined = loss > persistence_loss * (1.0 + self.no_forecast_margin);
-        // Refit the winner's form on the whole series when budget remains (better parameters),
-        // warm-started from the training part's estimate: a tenth of the budget suffices
-        // (a cold refit spent about 40 % of the whole fit's work here).
-        if let Chosen::Ets(m) = &chosen {
-            let left = self.max_evals.saturating_sub(evals);
-            if left >= 10
-                && let Some(full) = m.refit_warm(
-                    if candidate == Candidate::Ets {
-                        &y[recent(y)..]
-                    } else {
-                        &y[n.saturating_sub(4 * span)..]
-                    },
-                    left.min(self.max_evals / 10),
-                    SELECTION_FTOL,
-                )
-            {
-                evals += full.evals();
-                chosen = Chosen::Ets(full);
-            }
-            // A refit that cannot run keeps the rolled-through model (parameters from the
-            // training part, state current): still valid.
+        let ctx = RefitContext {
+            y,
+            periods: &periods,
+            period,
+            span,
+        };
+        // A combination keeps its members as validated (parameters from the training part,
+        // states current): refitting them changed the pair that won, and measured no better
+        // (docs/forecasting.md).
+        if candidate != Candidate::Combined {
+            self.refit_winner(&ctx, candidate, &mut chosen, &mut evals);
         }
-        evals += self.refit_long_history(&mut chosen, y, &periods, period, evals);
         let period = if let Chosen::SeasonalNaive(m) = &chosen {
             m.period()
         } else {
@@ -472,6 +606,25 @@ impl FittedAuto {
     #[must_use]
     pub fn candidate(&self) -> Option<Candidate> {
         self.candidate
+    }
+
+    /// The two members when [`FittedAuto::candidate`] is [`Candidate::Combined`]: the
+    /// non-seasonal ETS and the seasonal candidate it is averaged with.
+    ///
+    /// ```
+    /// use replicast::forecast::{Auto, Candidate, Fit};
+    /// let m = Auto::default().fit(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    /// assert_ne!(m.candidate(), Some(Candidate::Combined));
+    /// assert_eq!(m.combined_members(), None);
+    /// ```
+    #[must_use]
+    pub fn combined_members(&self) -> Option<(Candidate, Candidate)> {
+        match &self.chosen {
+            Some(Chosen::Combined { seasonal, .. }) => {
+                Some((Candidate::Ets, seasonal.candidate_kind()))
+            }
+            _ => None,
+        }
     }
 
     /// The season length used (1 = none).
@@ -554,7 +707,7 @@ impl FittedAuto {
             intervals: None,
         };
         let m = self.chosen.as_ref()?;
-        m.as_predict().predict_into_dyn(1, None, &mut out).ok()?;
+        m.predict_into(1, None, &mut out).ok()?;
         out.point.first().copied()
     }
 }
@@ -562,7 +715,7 @@ impl FittedAuto {
 impl Predict for FittedAuto {
     fn predict_into(&self, horizon: usize, level: Option<f64>, out: &mut Forecast) -> Result<()> {
         match &self.chosen {
-            Some(m) => m.as_predict().predict_into_dyn(horizon, level, out),
+            Some(m) => m.predict_into(horizon, level, out),
             None => Err(Error::insufficient_data(
                 "no candidate beat persistence on recent data: no forecast (refit later)",
             )),
@@ -593,6 +746,81 @@ impl Update for FittedAuto {
         self.n += 1;
         self.since_fit += 1;
         Ok(())
+    }
+}
+
+/// The best equal-weight pair of the non-seasonal ETS and a seasonal candidate (seasonal ETS,
+/// regression or multi-seasonal; seasonal naive is left out: averaging with a repeat of the day
+/// before added its noise on the shared traces): the pool indices of the ETS and of the seasonal
+/// member, and the pair's record. `None` without such a pair. The pair competes with its own
+/// loss, without [`LONG_HISTORY_MARGIN`]: half a regression or multi-seasonal forecast is
+/// shrunk towards the ETS, which is what the margin guarded against.
+fn best_combination(
+    pool: &[(Candidate, f64, Scored, Chosen)],
+    yv: &[f64],
+    h: usize,
+    under: f64,
+) -> Option<(usize, usize, Scored)> {
+    let level = pool.iter().position(|(c, ..)| *c == Candidate::Ets)?;
+    pool.iter()
+        .enumerate()
+        .filter(|(_, (c, ..))| {
+            matches!(
+                c,
+                Candidate::EtsSeasonal | Candidate::Regression | Candidate::MultiSeasonal
+            )
+        })
+        .map(|(i, (_, _, scored, _))| {
+            (
+                level,
+                i,
+                combined_score(&pool[level].2.path, &scored.path, yv, h, under),
+            )
+        })
+        .min_by(|a, b| a.2.loss.total_cmp(&b.2.loss))
+}
+
+/// What refitting a winner on the whole series needs.
+struct RefitContext<'a> {
+    y: &'a [f64],
+    periods: &'a [usize],
+    period: usize,
+    /// The longest of the strongest period and one day, in steps.
+    span: usize,
+}
+
+impl Auto {
+    /// Refits a chosen single model's form on the whole series when budget remains (better
+    /// parameters): an ETS warm-started from the training part's estimate with at most a tenth
+    /// of the budget (a cold refit spent about 40 % of the whole fit's work), the non-seasonal
+    /// one on the recent part only, a seasonal one on the last four spans; a regression or
+    /// multi-seasonal model by [`Auto::refit_long_history`]. A refit that cannot run keeps the
+    /// rolled-through model (parameters from the training part, state current): still valid.
+    fn refit_winner(
+        &self,
+        ctx: &RefitContext<'_>,
+        candidate: Candidate,
+        chosen: &mut Chosen,
+        evals: &mut usize,
+    ) {
+        let y = ctx.y;
+        if let Chosen::Ets(m) = &*chosen {
+            let left = self.max_evals.saturating_sub(*evals);
+            let data = if candidate == Candidate::Ets {
+                &y[y.len().saturating_sub(NON_SEASONAL_FIT_POINTS)..]
+            } else {
+                &y[y.len().saturating_sub(4 * ctx.span)..]
+            };
+            if left >= 10
+                && let Some(full) =
+                    m.refit_warm(data, left.min(self.max_evals / 10), SELECTION_FTOL)
+            {
+                *evals += full.evals();
+                *chosen = Chosen::Ets(full);
+            }
+        }
+        let spent = *evals;
+        *evals += self.refit_long_history(chosen, y, ctx.periods, ctx.period, spent);
     }
 }
 
@@ -636,7 +864,7 @@ impl Auto {
         yv: &[f64],
         periods: &[usize],
         period: usize,
-        consider: &mut impl FnMut(Candidate, f64, f64, Chosen),
+        consider: &mut impl FnMut(Candidate, f64, Scored, Chosen),
     ) -> usize {
         let (h, u) = (self.horizon, self.under_weight);
         let train = yt.len();
@@ -645,12 +873,12 @@ impl Auto {
         if period > 1
             && train >= max_lag + REGRESSION_MIN_TRAIN
             && let Ok(mut m) = self.regression_spec(period).fit(yt)
-            && let Ok((l, mae)) = rolling_loss(&mut m, yv, h, u)
+            && let Ok(scored) = rolling_loss(&mut m, yv, h, u)
         {
             consider(
                 Candidate::Regression,
-                l * (1.0 + LONG_HISTORY_MARGIN),
-                mae,
+                scored.loss * (1.0 + LONG_HISTORY_MARGIN),
+                scored,
                 Chosen::Regression(m),
             );
         }
@@ -661,11 +889,11 @@ impl Auto {
             && let Ok(mut m) = spec.fit(yt)
         {
             let spent = m.evals();
-            if let Ok((l, mae)) = rolling_loss(&mut m, yv, h, u) {
+            if let Ok(scored) = rolling_loss(&mut m, yv, h, u) {
                 consider(
                     Candidate::MultiSeasonal,
-                    l * (1.0 + LONG_HISTORY_MARGIN),
-                    mae,
+                    scored.loss * (1.0 + LONG_HISTORY_MARGIN),
+                    scored,
                     Chosen::MultiSeasonal(m),
                 );
             }
@@ -714,7 +942,82 @@ impl Auto {
                     Err(_) => 0,
                 }
             }
-            Chosen::SeasonalNaive(_) | Chosen::Ets(_) => 0,
+            // a combination's members are refitted one by one (`refit_winner`)
+            Chosen::SeasonalNaive(_) | Chosen::Ets(_) | Chosen::Combined { .. } => 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_combination_forecasts_the_mean_of_its_members_and_updates_both() {
+        let y: Vec<f64> = (0..400)
+            .map(|t| 50.0 + 10.0 * f64::from(t % 24) / 24.0 + f64::from(t * 7 % 5))
+            .collect();
+        let level = Ets::default().fit(&y).unwrap();
+        let seasonal = Ets::default().period(24).fit(&y).unwrap();
+        let mut combined = Chosen::Combined {
+            level: level.clone(),
+            seasonal: Box::new(Chosen::Ets(seasonal.clone())),
+        };
+        assert_eq!(combined.candidate_kind(), Candidate::Combined);
+        let mut out = Forecast::default();
+        combined.predict_into(6, Some(0.8), &mut out).unwrap();
+        let (a, b) = (
+            level.predict(6, 0.8).unwrap(),
+            seasonal.predict(6, 0.8).unwrap(),
+        );
+        let (ia, ib, io) = (
+            a.intervals.unwrap(),
+            b.intervals.unwrap(),
+            out.intervals.unwrap(),
+        );
+        for i in 0..6 {
+            // reference: the arithmetic mean of the members (exact up to rounding)
+            assert!((out.point[i] - 0.5 * (a.point[i] + b.point[i])).abs() < 1e-12);
+            assert!((io.lower[i] - 0.5 * (ia.lower[i] + ib.lower[i])).abs() < 1e-12);
+            assert!((io.upper[i] - 0.5 * (ia.upper[i] + ib.upper[i])).abs() < 1e-12);
+        }
+        combined.update(61.0).unwrap();
+        let Chosen::Combined {
+            level: l,
+            seasonal: s,
+        } = &combined
+        else {
+            unreachable!()
+        };
+        assert_eq!(l.n_obs(), 401);
+        let Chosen::Ets(s) = &**s else { unreachable!() };
+        assert_eq!(s.n_obs(), 401);
+    }
+
+    #[test]
+    fn a_member_refusing_an_update_leaves_the_combination_unchanged() {
+        let y: Vec<f64> = (0..400)
+            .map(|t| 50.0 + 10.0 * f64::from(t % 24) / 24.0 + f64::from(t * 7 % 5))
+            .collect();
+        let level = Ets::default()
+            .error(super::super::ErrorType::Additive)
+            .fit(&y)
+            .unwrap();
+        let seasonal = Ets::default()
+            .period(24)
+            .error(super::super::ErrorType::Multiplicative)
+            .season(SeasonType::Multiplicative)
+            .fit(&y)
+            .unwrap();
+        let mut combined = Chosen::Combined {
+            level,
+            seasonal: Box::new(Chosen::Ets(seasonal)),
+        };
+        // drives the multiplicative member's level negative: its next forecast is not positive,
+        // so it refuses the next update, which the additive level member would take
+        combined.update(-1e6).unwrap();
+        let before = combined.clone();
+        assert!(combined.update(50.0).is_err());
+        assert_eq!(combined, before);
     }
 }
