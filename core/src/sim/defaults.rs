@@ -18,12 +18,12 @@ const HPA_POLICY: &str = "min_replicas: 1\nmax_replicas: 60\nhpa:\n  metrics:\n 
 /// The default threshold policy: bands on CPU with the aggressive preset's cooldowns.
 const THRESHOLD_POLICY: &str = "min_replicas: 1\nmax_replicas: 60\nthreshold:\n  rules: [{signal: cpu, scale_up_above: 70, scale_down_below: 30}]\ncooldown: {scale_up_s: 30, scale_down_s: 120}\n";
 
-/// The default predictive policy provisions the expected load at 85 % (its HPA backstop aims
+/// The default predictive policy provisions the expected load at 83 % (its HPA backstop aims
 /// at the same) ...
-const PREDICTIVE_TARGET_PCT: i32 = 85;
-/// ... and the forecast's 99th percentile at 86 % (see docs/decisions.md).
+const PREDICTIVE_TARGET_PCT: i32 = 83;
+/// ... and the forecast's 99th percentile at 88.5 % (see docs/decisions.md).
 const PREDICTIVE_QUANTILE: f64 = 0.99;
-const PREDICTIVE_PEAK_UTILIZATION: f64 = 0.86;
+const PREDICTIVE_PEAK_UTILIZATION: f64 = 0.885;
 
 /// The knobs of a predictive policy that [`predictive_policy`] builds and `tune` searches.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,8 +133,8 @@ impl Fleet {
 /// The default policies, in order: `hpa` (the seed's HPA: CPU at 70 %, no behavior),
 /// `threshold` (bands at 30 % and 70 % CPU, cooldowns 30 s up and 120 s down) and `predictive`
 /// (the predictive source sized for `fleet`, sampling once per trace step of `step_s` seconds:
-/// the expected load at 85 %, the forecast's 99th percentile at 86 %, scale-in on forecast over
-/// 300 s; with the HPA on CPU at 85 % as a reactive backstop). The predictive parameters were
+/// the expected load at 83 %, the forecast's 99th percentile at 88.5 %, scale-in on forecast
+/// over 300 s; with the HPA on CPU at 83 % as a reactive backstop). The predictive parameters were
 /// chosen by a sweep over the shared traces (docs/decisions.md); `replicast tune` searches them
 /// on your own history.
 ///

@@ -19,9 +19,9 @@ use crate::spec::{
 /// | `targets` | 30, 35, …, 90 % |
 /// | `tolerances` | 0.02, 0.05, 0.1, 0.2 |
 /// | `down_windows_s` | 0, 60, 180, 300, 600 |
-/// | `predictive_targets` | 70, 80, 85 % |
+/// | `predictive_targets` | 70, 80, 83 % |
 /// | `quantiles` | 0.9, 0.95, 0.98, 0.99 |
-/// | `peak_utilizations` | 0.86, 0.95 (those below a target are skipped) |
+/// | `peak_utilizations` | 0.885, 0.95 (those below a target are skipped) |
 /// | `startups_s` | the fleet's start-up, and 1.5 × it |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TuneGrid {
@@ -51,9 +51,9 @@ impl Default for TuneGrid {
             targets: (30..=90).step_by(5).collect(),
             tolerances: vec![0.02, 0.05, 0.1, 0.2],
             down_windows_s: vec![0, 60, 180, 300, 600],
-            predictive_targets: vec![70, 80, 85],
+            predictive_targets: vec![70, 80, 83],
             quantiles: vec![0.9, 0.95, 0.98, 0.99],
-            peak_utilizations: vec![0.86, 0.95],
+            peak_utilizations: vec![0.885, 0.95],
             startups_s: Vec::new(),
         }
     }
