@@ -73,11 +73,14 @@ fi
 echo "== replicast forecast-eval --json on the same traces"
 cargo build --release --quiet -p replicast-cli
 : > "$OUT/replicast.jsonl"
+mkdir -p "$OUT/replicast-origins"
 for f in "$TRACES"/*.csv; do
-    ./target/release/replicast forecast-eval --trace "$f" --json | tr -d '\n' >> "$OUT/replicast.jsonl"
+    ./target/release/replicast forecast-eval --trace "$f" --json \
+        --origins "$OUT/replicast-origins/$(basename "$f" .csv).csv" \
+        | tr -d '\n' >> "$OUT/replicast.jsonl"
     echo >> "$OUT/replicast.jsonl"
 done
 
 echo "== writing docs/forecast-peers.md"
 "$PY" scripts/forecast_peers_report.py --peers "$OUT" --replicast "$OUT/replicast.jsonl" \
-    --out docs/forecast-peers.md
+    --replicast-origins "$OUT/replicast-origins" --out docs/forecast-peers.md

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import glob
 import json
 import os
 import statistics
@@ -77,10 +78,52 @@ def load_replicast(path):
     return out
 
 
+def load_origin_errors(peers_dir, replicast_dir):
+    """Per (series, horizon): the peers' per-origin MAE by model, and replicast's (MAE, seasonal
+    naive's MAE) by origin. Empty when either side has no per-origin file."""
+    raw = os.path.join(peers_dir, "raw_origins.csv")
+    if not (os.path.exists(raw) and replicast_dir and os.path.isdir(replicast_dir)):
+        return {}, {}
+    peers = {}  # (series, horizon name) -> model -> origin -> mae
+    for r in csv.DictReader(open(raw)):
+        if r["mae"] == "":
+            continue
+        peers.setdefault((r["series"], r["horizon"]), {}).setdefault(r["model"], {})[
+            int(r["origin"])] = float(r["mae"])
+    secs = {s: name for name, s in HORIZONS}
+    ours = {}  # (series, horizon name) -> origin -> (mae, mae of seasonal naive)
+    for path in glob.glob(os.path.join(replicast_dir, "*.csv")):
+        series = os.path.splitext(os.path.basename(path))[0]
+        for r in csv.DictReader(open(path)):
+            name = secs.get(int(r["horizon_s"]))
+            if name:
+                ours.setdefault((series, name), {})[int(r["origin"])] = (
+                    float(r["mae"]), float(r["mae_seasonal_naive"]))
+    return peers, ours
+
+
+def paired(peers, ours, series, horizon, model):
+    """relMAE of `model` and of replicast on exactly the origins `model` was scored on (each
+    against seasonal naive on those origins), and how many; None without such origins."""
+    by_model = peers.get((series, horizon), {})
+    mine = ours.get((series, horizon), {})
+    sn = by_model.get("SeasonalNaive", {})
+    origins = [o for o in by_model.get(model, {}) if o in mine and o in sn]
+    if not origins:
+        return None
+    sn_sum = sum(sn[o] for o in origins)
+    my_sn_sum = sum(mine[o][1] for o in origins)
+    if sn_sum <= 0 or my_sn_sum <= 0:
+        return None
+    return (sum(by_model[model][o] for o in origins) / sn_sum,
+            sum(mine[o][0] for o in origins) / my_sn_sum, len(origins))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--peers", required=True, help="bench_forecast.py output directory")
     ap.add_argument("--replicast", required=True, help="forecast-eval --json lines")
+    ap.add_argument("--replicast-origins", help="forecast-eval --origins CSVs, one per trace")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
@@ -179,6 +222,41 @@ def main():
       ", ".join(f"{t} {rep[t]['no_forecast']} of {rep[t]['origins']}" for t in traces
                 if rep[t]["no_forecast"]) + ".")
     w("")
+    peers_o, ours_o = load_origin_errors(args.peers, args.replicast_origins)
+    if peers_o and ours_o:
+        w("## Paired: replicast on exactly the peers' origins")
+        w("")
+        w("The peers score 12–40 origins per trace and model, replicast every origin, so the medians "
+          "above compare different origin sets. Here replicast's per-origin errors "
+          "(`forecast-eval --origins`) are taken on exactly the origins each peer was scored on, "
+          "both against seasonal naive on those origins (same protocol, same origins, one run). "
+          "Medians over the traces of 5-minute step or finer where the peer has origins.")
+        w("")
+        head = ["peer", "traces"] + [f"{who} {h}" for h, _ in HORIZONS for who in ("peer", "replicast")]
+        w("| " + " | ".join(head) + " |")
+        w("|" + "---|" * len(head))
+        for m in models:
+            if m == "SeasonalNaive":
+                continue
+            cells = [m]
+            pairs = {h: [paired(peers_o, ours_o, t, h, m) for t in fine] for h, _ in HORIZONS}
+            cells.append(str(sum(1 for p in pairs[HORIZONS[0][0]] if p)))
+            for h, _ in HORIZONS:
+                got = [p for p in pairs[h] if p]
+                cells += [fmt(med(p[0] for p in got)), fmt(med(p[1] for p in got))]
+            w("| " + " | ".join(cells) + " |")
+        w("")
+        w("Per trace against AutoETS (peer / replicast, origins):")
+        w("")
+        w("| trace | " + " | ".join(f"{h} peer / replicast" for h, _ in HORIZONS) + " | origins |")
+        w("|---|" + "---|" * (len(HORIZONS) + 1))
+        for t in fine:
+            got = [paired(peers_o, ours_o, t, h, "AutoETS") for h, _ in HORIZONS]
+            if not all(got):
+                continue
+            w(f"| {t} | " + " | ".join(f"{fmt(p[0])} / {fmt(p[1])}" for p in got) +
+              f" | {got[0][2]} |")
+        w("")
     w("Caveats: replicast scores every origin of the evaluation region; the peers score up to 200 "
       "(seasonal naive) or 12–40 origins within a time box per (trace, model) — the 'origins' "
       "columns say how many — so a peer's per-trace figure on few origins is indicative only "

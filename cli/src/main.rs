@@ -96,6 +96,10 @@ enum Command {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+        /// Also write each origin's errors here, as CSV `origin,horizon_s,mae,mae_seasonal_naive`
+        /// (origin: index in the series at the evaluation's step).
+        #[arg(long, value_name = "FILE")]
+        origins: Option<PathBuf>,
     },
     /// Check a spec file and print it in replicast's own format.
     Validate {
@@ -167,7 +171,11 @@ fn run(command: Command) -> Result<(), String> {
             &startup,
             max_replicas,
         ),
-        Command::ForecastEval { trace, json } => backtest::forecast_eval(trace.as_deref(), json),
+        Command::ForecastEval {
+            trace,
+            json,
+            origins,
+        } => backtest::forecast_eval(trace.as_deref(), json, origins.as_deref()),
         Command::Validate { spec: path, json } => {
             let spec = load_spec(&path)?;
             // the seed's presets file holds several specs under repeated keys: show each

@@ -178,3 +178,56 @@ fn tune_prints_a_spec_that_meets_the_slo() {
         "{err}"
     );
 }
+
+#[test]
+fn forecast_eval_scores_a_trace_and_writes_each_origin() {
+    let dir = std::env::temp_dir().join(format!("replicast-cli-fe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let origins = dir.join("origins.csv");
+    let trace = repo("testdata/traces/nab_ec2_cpu_ac20cd_5min.csv");
+    let (ok, out, err) = replicast(&[
+        "forecast-eval",
+        "--trace",
+        &trace,
+        "--json",
+        "--origins",
+        origins.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let evaluation = &doc["evaluation"];
+    assert!(
+        evaluation.get("origin_errors").is_none(),
+        "in the file, not the report"
+    );
+    let n_origins = evaluation["origins"].as_u64().unwrap() as usize;
+    let csv = std::fs::read_to_string(&origins).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("origin,horizon_s,mae,mae_seasonal_naive")
+    );
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 2 * n_origins);
+    // the per-origin errors add up to the report's relMAE at each horizon
+    for (i, horizon) in evaluation["horizons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let secs = horizon["horizon_s"].as_f64().unwrap();
+        let at: Vec<&Vec<f64>> = rows.iter().filter(|r| r[1] == secs).collect();
+        assert_eq!(at.len(), n_origins, "horizon {i}");
+        let rel = at.iter().map(|r| r[2]).sum::<f64>() / at.iter().map(|r| r[3]).sum::<f64>();
+        let want = horizon["rel_mae"].as_f64().unwrap();
+        assert!((rel - want).abs() < 1e-9 * want, "{rel} vs {want}");
+        assert!(want < 1.0, "beats seasonal naive on this excerpt: {want}");
+    }
+    let (ok, out, _) = replicast(&["forecast-eval", "--trace", &trace]);
+    assert!(ok);
+    assert!(out.contains("relMAE") && out.contains("300s"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

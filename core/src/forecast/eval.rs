@@ -19,6 +19,7 @@ use crate::time::Timestamp;
 /// | `level` | 0.9 | (0, 1) | prediction-interval level scored by `coverage` |
 /// | `min_step_s` | 60 | seconds | finer data is averaged to this step first |
 /// | `refit_every` | 0 | origins, 0 = model's own schedule | refit period (`auto` refits when [`super::FittedAuto::needs_refit`]) |
+/// | `record_origins` | false | | also report each origin's errors ([`EvalReport::origin_errors`]) |
 ///
 /// ```
 /// let cfg = replicast::forecast::EvalConfig::default();
@@ -39,6 +40,9 @@ pub struct EvalConfig {
     pub min_step_s: u64,
     /// Refit every this many origins (0 = the model's own schedule).
     pub refit_every: usize,
+    /// Report each origin's errors too (to compare on another evaluation's origins, or to see
+    /// where the model fails).
+    pub record_origins: bool,
 }
 
 impl Default for EvalConfig {
@@ -50,6 +54,7 @@ impl Default for EvalConfig {
             level: 0.9,
             min_step_s: 60,
             refit_every: 0,
+            record_origins: false,
         }
     }
 }
@@ -80,6 +85,24 @@ pub struct HorizonScore {
     pub coverage: f64,
     /// Points that had an interval.
     pub coverage_points: usize,
+}
+
+/// The errors at one origin and horizon ([`EvalConfig::record_origins`]).
+///
+/// ```
+/// let e = replicast::forecast::OriginError::default();
+/// assert_eq!(e.mae, 0.0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct OriginError {
+    /// Index of the first forecast point in the regularised series.
+    pub origin: usize,
+    /// The horizon, seconds.
+    pub horizon_s: u64,
+    /// Mean absolute error over steps `1..=steps`.
+    pub mae: f64,
+    /// The same for seasonal naive.
+    pub mae_seasonal_naive: f64,
 }
 
 /// What [`evaluate`] measured.
@@ -115,6 +138,9 @@ pub struct EvalReport {
     /// Origins where the model declined to forecast (scored as persistence: the last value,
     /// which is what the reactive policy acts on; no interval).
     pub no_forecast: usize,
+    /// Per origin and horizon, in origin order; empty unless [`EvalConfig::record_origins`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origin_errors: Vec<OriginError>,
 }
 
 #[derive(Default)]
@@ -283,12 +309,13 @@ pub fn evaluate(
             Err(e) => return Err(e),
         }
         report.origins += 1;
-        for (acc, &h) in accs.iter_mut().zip(&steps) {
+        for ((acc, &h), &horizon_s) in accs.iter_mut().zip(&steps).zip(&cfg.horizons_s) {
+            let (mut origin_abs, mut origin_abs_sn) = (0.0, 0.0);
             for j in 0..h {
                 let (a, f) = (y[o + j], fc.point[j]);
                 let e = (a - f).abs();
-                acc.abs += e;
-                acc.abs_sn += (a - sn[j]).abs();
+                origin_abs += e;
+                origin_abs_sn += (a - sn[j]).abs();
                 let den = a.abs() + f.abs();
                 acc.smape += if den > 0.0 { 200.0 * e / den } else { 0.0 };
                 acc.pts += 1;
@@ -296,6 +323,16 @@ pub fn evaluate(
                     acc.cov_pts += 1;
                     acc.covered += usize::from(iv.lower[j] <= a && a <= iv.upper[j]);
                 }
+            }
+            acc.abs += origin_abs;
+            acc.abs_sn += origin_abs_sn;
+            if cfg.record_origins {
+                report.origin_errors.push(OriginError {
+                    origin: o,
+                    horizon_s,
+                    mae: origin_abs / h as f64,
+                    mae_seasonal_naive: origin_abs_sn / h as f64,
+                });
             }
         }
     }

@@ -43,7 +43,7 @@ use crate::error::{Error, Result};
 
 pub use auto::{Auto, Candidate, FittedAuto};
 pub use ets::{ErrorType, Ets, FittedEts, SeasonType, TrendType};
-pub use eval::{EvalConfig, EvalReport, HorizonScore, evaluate};
+pub use eval::{EvalConfig, EvalReport, HorizonScore, OriginError, evaluate};
 pub use multi_seasonal::{FittedMultiSeasonal, MultiSeasonal};
 pub use period::{PeriodConfig, detect_periods};
 pub use regression::{FittedRegression, Regression};
