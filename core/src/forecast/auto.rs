@@ -445,30 +445,27 @@ impl Fit for Auto {
         let u = self.under_weight;
         // every candidate tried: (which, loss it competes with, its validation record, model)
         let mut pool: Vec<(Candidate, f64, Scored, Chosen)> = Vec::new();
-        let mut consider = |c: Candidate, competing_loss: f64, scored: Scored, m: Chosen| {
-            pool.push((c, competing_loss, scored, m));
+        // `margin`: the share by which the candidate's loss is raised before it competes
+        let mut consider = |c: Candidate, margin: f64, scored: Scored, m: Chosen| {
+            pool.push((c, scored.loss * (1.0 + margin), scored, m));
         };
         // Persistence (the reactive reference) and seasonal naive.
         let mut naive = SeasonalNaive::new(1).fit(yt)?;
         let persistence = rolling_loss(&mut naive, yv, h, u)?;
         let persistence_loss = persistence.loss;
-        if period > 1 {
+        let (seasonal_naive, scored) = if period > 1 {
             let mut sn = SeasonalNaive::new(period).fit(yt)?;
             let scored = rolling_loss(&mut sn, yv, h, u)?;
-            consider(
-                Candidate::SeasonalNaive,
-                scored.loss,
-                scored,
-                Chosen::SeasonalNaive(sn),
-            );
+            (sn, scored)
         } else {
-            consider(
-                Candidate::SeasonalNaive,
-                persistence_loss,
-                persistence,
-                Chosen::SeasonalNaive(naive),
-            );
-        }
+            (naive, persistence)
+        };
+        consider(
+            Candidate::SeasonalNaive,
+            0.0,
+            scored,
+            Chosen::SeasonalNaive(seasonal_naive),
+        );
         // Seasonal naive at the calendar season (daily, else hourly: `evaluate`'s baseline) is
         // always a candidate, so the choice never loses to it on the validation part, also when
         // detection finds no period or another one (an hourly cron pattern too weak for the
@@ -480,7 +477,7 @@ impl Fit for Auto {
             let scored = rolling_loss(&mut sn, yv, h, u)?;
             consider(
                 Candidate::SeasonalNaive,
-                scored.loss,
+                0.0,
                 scored,
                 Chosen::SeasonalNaive(sn),
             );
@@ -499,7 +496,7 @@ impl Fit for Auto {
         {
             evals += m.evals();
             let scored = rolling_loss(&mut m, yv, h, u)?;
-            consider(Candidate::Ets, scored.loss, scored, Chosen::Ets(m));
+            consider(Candidate::Ets, 0.0, scored, Chosen::Ets(m));
         }
         evals += self.try_long_history_candidates(yt, yv, &periods, period, &mut consider);
         let span = period.max(usize::try_from(86_400 / self.step_s).unwrap_or(1));
@@ -520,7 +517,7 @@ impl Fit for Auto {
             {
                 evals += m.evals();
                 let scored = rolling_loss(&mut m, yv, h, u)?;
-                consider(Candidate::EtsSeasonal, scored.loss, scored, Chosen::Ets(m));
+                consider(Candidate::EtsSeasonal, 0.0, scored, Chosen::Ets(m));
             }
         }
         let combined = best_combination(&pool, yv, h, u);
@@ -877,7 +874,7 @@ impl Auto {
         {
             consider(
                 Candidate::Regression,
-                scored.loss * (1.0 + LONG_HISTORY_MARGIN),
+                LONG_HISTORY_MARGIN,
                 scored,
                 Chosen::Regression(m),
             );
@@ -892,7 +889,7 @@ impl Auto {
             if let Ok(scored) = rolling_loss(&mut m, yv, h, u) {
                 consider(
                     Candidate::MultiSeasonal,
-                    scored.loss * (1.0 + LONG_HISTORY_MARGIN),
+                    LONG_HISTORY_MARGIN,
                     scored,
                     Chosen::MultiSeasonal(m),
                 );
