@@ -1,6 +1,6 @@
 package replicast
 
-// #include "replicast.h"
+// #include "call.h"
 import "C"
 
 import (
@@ -278,17 +278,17 @@ func (s *Scaler) DecideAggregated(state *State, in AggregatedInput, values []flo
 	if err != nil {
 		return Summary{}, err
 	}
-	cin := in.toC()
-	var out C.replicast_decision_summary
-	var cerr *C.replicast_error
-	status := C.replicast_scaler_decide_aggregated(sp, stp, &cin, floatsPtr(values), C.size_t(len(values)), &out, &cerr)
+	call := state.call
+	call.input = in.toC()
+	call.err = nil
+	status := C.replicast_scaler_decide_aggregated(sp, stp, &call.input, floatsPtr(values), C.size_t(len(values)), &call.out, &call.err)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(state)
 	runtime.KeepAlive(values)
-	if err := errorFrom(status, cerr); err != nil {
+	if err := errorFrom(status, call.err); err != nil {
 		return Summary{}, err
 	}
-	return summaryFrom(&out), nil
+	return summaryFrom(&call.out), nil
 }
 
 // AggregatedBatch holds the C-side arrays of [Scaler.DecideAggregatedBatch]; reuse one across

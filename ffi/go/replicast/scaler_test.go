@@ -263,6 +263,14 @@ func TestStateJSONRoundTrip(t *testing.T) {
 	if err1 != nil || err2 != nil || string(j1) != string(j2) {
 		t.Fatalf("restored state decides differently: %v %v\n%+v\n%+v", err1, err2, d1, d2)
 	}
+	// and through the allocation-free path (a restored state gets its own argument block)
+	agg := AggregatedInput{NowMs: now + 30_000, CurrentReplicas: 4, ReadyReplicas: 4}
+	s1, err1 := s.DecideAggregated(st, agg, []float64{250})
+	s2, err2 := s.DecideAggregated(&back, agg, []float64{250})
+	// 250 % of the target wants 20 replicas; the default scale-up policy at most doubles 4
+	if err1 != nil || err2 != nil || s1 != s2 || s1.Replicas != 8 || !s1.ScalingLimited {
+		t.Fatalf("restored state, aggregated: %v %v\n%+v\n%+v", err1, err2, s1, s2)
+	}
 	if err := back.UnmarshalJSON([]byte(`{"version": 9}`)); !errors.Is(err, ErrSerialization) {
 		t.Fatalf("bad version: %v", err)
 	}

@@ -1,6 +1,7 @@
 package replicast
 
-// #include "replicast.h"
+// #include <stdlib.h>
+// #include "call.h"
 import "C"
 
 import (
@@ -13,16 +14,40 @@ import (
 // decision that fails leaves it unchanged. Persist it with MarshalJSON (the zero State is
 // usable as the target of UnmarshalJSON).
 type State struct {
-	ptr     *C.replicast_scaler_state
+	ptr *C.replicast_scaler_state
+	// call is the C-side argument block of DecideAggregated (see call.h).
+	call    *C.replicast_go_call
 	cleanup runtime.Cleanup
 }
 
 var _ io.Closer = (*State)(nil)
 
+// cMemory is what a State owns on the C side, freed by Close or by the GC cleanup.
+type cMemory struct {
+	state *C.replicast_scaler_state
+	call  *C.replicast_go_call
+}
+
+func (m cMemory) free() {
+	C.replicast_scaler_state_free(m.state)
+	C.free(unsafe.Pointer(m.call))
+}
+
 func newState(ptr *C.replicast_scaler_state) *State {
-	s := &State{ptr: ptr}
-	s.cleanup = runtime.AddCleanup(s, func(p *C.replicast_scaler_state) { C.replicast_scaler_state_free(p) }, ptr)
+	s := &State{}
+	s.adopt(ptr)
 	return s
+}
+
+// adopt makes s own ptr (and a fresh argument block), freed when s is closed or collected.
+func (s *State) adopt(ptr *C.replicast_scaler_state) {
+	call := (*C.replicast_go_call)(C.calloc(1, C.sizeof_replicast_go_call))
+	if call == nil {
+		C.replicast_scaler_state_free(ptr)
+		panic("replicast: out of memory")
+	}
+	s.ptr, s.call = ptr, call
+	s.cleanup = runtime.AddCleanup(s, cMemory.free, cMemory{ptr, call})
 }
 
 // NewState is a fresh state, as for a workload never seen before.
@@ -50,8 +75,8 @@ func (s *State) Close() error {
 		return nil
 	}
 	s.cleanup.Stop()
-	C.replicast_scaler_state_free(s.ptr)
-	s.ptr = nil
+	cMemory{s.ptr, s.call}.free()
+	s.ptr, s.call = nil, nil
 	return nil
 }
 
@@ -75,8 +100,7 @@ func (s *State) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	_ = s.Close()
-	*s = State{ptr: ptr}
-	s.cleanup = runtime.AddCleanup(s, func(p *C.replicast_scaler_state) { C.replicast_scaler_state_free(p) }, ptr)
+	s.adopt(ptr)
 	return nil
 }
 
