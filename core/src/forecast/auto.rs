@@ -635,7 +635,9 @@ impl FittedAuto {
         self.period
     }
 
-    /// Validation loss of every candidate tried, and of persistence (the reference).
+    /// Validation loss of every candidate tried (the regression's and multi-seasonal's raised
+    /// by their margin, as they competed; [`Candidate::Combined`] last, when a pair could be
+    /// formed), and of persistence (the reference).
     ///
     /// ```
     /// use replicast::forecast::{Auto, Fit};
