@@ -409,8 +409,14 @@ impl Scaler {
             });
         } else {
             let Some(combined) = self.combine(input, forecast, &mut decision) else {
-                state.last_decision_ms = Some(now);
-                return decision;
+                // The invalid-metric rule holds the target, but a scheduled floor is a minimum
+                // like min_replicas, which the bounds check above enforces without metrics too.
+                let held = raise_to_floor(current, floor, self.spec.max_replicas, &mut decision);
+                if held == current {
+                    state.last_decision_ms = Some(now);
+                    return decision;
+                }
+                return self.finish(state, current, held, now, decision);
             };
             let mut value = combined.max(0);
             value = self.normalize(state, input, value, scale_in_to, &mut decision);
@@ -451,21 +457,22 @@ impl Scaler {
                 value = min;
             }
             // a schedule is a minimum like min_replicas, and no cooldown holds it back
-            if let Some((floor, reason)) = floor {
-                let floor = floor.min(self.spec.max_replicas) as i32;
-                if value < floor {
-                    decision.steps.push(Step {
-                        stage: Stage::MinMax,
-                        from: value as u32,
-                        to: floor as u32,
-                        reason,
-                    });
-                    value = floor;
-                }
-            }
-            desired = value;
+            desired = raise_to_floor(value, floor, self.spec.max_replicas, &mut decision);
         }
+        self.finish(state, current, desired, now, decision)
+    }
 
+    /// Records the outcome: a rescale (conditions, the events behaviors and scale-to-zero
+    /// tracking read, the predictive source's last scale-up) when `desired` differs, and the
+    /// decision time.
+    fn finish(
+        &self,
+        state: &mut ScalerState,
+        current: i32,
+        desired: i32,
+        now: Timestamp,
+        mut decision: Decision,
+    ) -> Decision {
         if desired != current {
             decision.rescale = true;
             decision.replicas = desired as u32;
@@ -796,6 +803,29 @@ impl Scaler {
         }
         limited.replicas
     }
+}
+
+/// Raises `value` to an active scheduled floor (capped at `max_replicas`), with a `MinMax` step.
+fn raise_to_floor(
+    value: i32,
+    floor: Option<(u32, String)>,
+    max_replicas: u32,
+    decision: &mut Decision,
+) -> i32 {
+    let Some((floor, reason)) = floor else {
+        return value;
+    };
+    let floor = floor.min(max_replicas) as i32;
+    if value >= floor {
+        return value;
+    }
+    decision.steps.push(Step {
+        stage: Stage::MinMax,
+        from: value as u32,
+        to: floor as u32,
+        reason,
+    });
+    floor
 }
 
 fn has_hpa_zero_gate(compat: crate::spec::Compatibility) -> bool {

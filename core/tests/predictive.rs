@@ -358,6 +358,39 @@ fn scheduled_floors_hold_from_one_lead_before_the_window() {
 }
 
 #[test]
+fn a_scheduled_floor_holds_when_every_metric_fails() {
+    // NOW + 20 min is Tuesday 22:33 UTC, inside the floor's window
+    let floor = ", floors: [{min_replicas: 12, from: '22:30', to: '23:00', days: [tue]}]";
+    let scaler = Scaler::new(spec(floor)).unwrap();
+    let mut state = ScalerState::new();
+    let failing = |minute: i64| DecisionInput {
+        now_ms: NOW + minute * 60_000,
+        current_replicas: 3,
+        // no ready pod behind the average: the CPU metric fails, as upstream with no metrics
+        metrics: vec![MetricInput::Aggregated {
+            value: 70.0,
+            ready_replicas: 0,
+        }],
+        load: Some(21.0),
+        ..DecisionInput::default()
+    };
+    // outside the window the invalid-metric rule holds the current size
+    let d = scaler.decide(&mut state, &failing(1)).unwrap();
+    assert_eq!((d.replicas, d.rescale), (3, false), "{d}");
+    assert!(!d.errors.is_empty());
+    // inside it the floor is a minimum, as min_replicas is without metrics
+    let d = scaler.decide(&mut state, &failing(20)).unwrap();
+    assert_eq!((d.replicas, d.rescale), (12, true), "{d}");
+    let step = d.steps.last().unwrap();
+    assert_eq!(step.stage, replicast::Stage::MinMax);
+    assert!(
+        step.reason.starts_with("scheduled floor 12 replicas"),
+        "{step:?}"
+    );
+    assert!(!d.errors.is_empty(), "the failure is still reported");
+}
+
+#[test]
 fn scheduled_floor_windows_wrap_midnight_and_respect_offsets() {
     use replicast::spec::ScheduledFloor;
     let night: ScheduledFloor = serde_json::from_str(
