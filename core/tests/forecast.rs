@@ -520,3 +520,36 @@ fn the_combination_competes_forecasts_soundly_and_round_trips() {
     );
     assert_eq!(m.n_obs(), 5764);
 }
+
+#[test]
+fn the_work_budget_is_never_exceeded() {
+    // committed trace excerpts and synthetic series, at the default budget and the predictive
+    // source's, and at the smallest one allowed
+    let mut series: Vec<Vec<f64>> = vec![
+        level_plus_daily_wave(4),
+        random_walk(2000, 7),
+        decay_with_hourly_spikes(1440, 2),
+    ];
+    for name in [
+        "nab_ec2_cpu_ac20cd_5min.csv",
+        "azure_functions2019_day_1min.csv",
+    ] {
+        series.push(load(name).1);
+    }
+    for y in &series {
+        for budget in [30, 120, 300] {
+            let m = Auto {
+                max_evals: budget,
+                ..Auto::default()
+            }
+            .fit(y)
+            .unwrap();
+            assert!(
+                m.evals() <= budget,
+                "{} > {budget} on {} points",
+                m.evals(),
+                y.len()
+            );
+        }
+    }
+}

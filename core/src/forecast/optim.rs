@@ -12,6 +12,9 @@ pub(crate) struct Minimum {
 /// Minimises `f` from `x0` with initial simplex steps `step`, stopping when the simplex's
 /// function values agree within `ftol` (absolute + relative) or after `max_evals` evaluations.
 /// Non-finite objective values are treated as `+inf` (the simplex moves away from them).
+/// The budget is hard: once it is spent, the points an iteration still asks for count as `+inf`
+/// without an evaluation (they are never chosen), so `evals <= max(max_evals, n + 1)` (the
+/// first simplex is always evaluated) and the result is an evaluated point.
 pub(crate) fn nelder_mead(
     mut f: impl FnMut(&[f64]) -> f64,
     x0: &[f64],
@@ -22,6 +25,9 @@ pub(crate) fn nelder_mead(
     let n = x0.len();
     let mut evals = 0;
     let mut eval = |x: &[f64], evals: &mut usize| {
+        if *evals >= max_evals.max(n + 1) {
+            return f64::INFINITY;
+        }
         *evals += 1;
         let v = f(x);
         if v.is_finite() { v } else { f64::INFINITY }
@@ -126,7 +132,22 @@ mod tests {
 
     #[test]
     fn respects_budget() {
-        let m = nelder_mead(|x| x[0] * x[0], &[3.0], 1.0, 0.0, 10);
-        assert!(m.evals <= 12);
+        for budget in 2..40 {
+            let mut calls = 0;
+            let m = nelder_mead(
+                |x| {
+                    calls += 1;
+                    (x[0] - 1.0).powi(2) + (x[1] + 2.0).powi(2) + x[0] * x[1]
+                },
+                &[3.0, 3.0],
+                1.0,
+                0.0,
+                budget,
+            );
+            // the first simplex (3 points) always; never more than the budget otherwise
+            assert_eq!(m.evals, calls);
+            assert!(calls <= budget.max(3), "{budget}: {calls}");
+            assert!(m.f.is_finite());
+        }
     }
 }
