@@ -412,10 +412,6 @@ impl Scaler {
                 // The invalid-metric rule holds the target, but a scheduled floor is a minimum
                 // like min_replicas, which the bounds check above enforces without metrics too.
                 let held = raise_to_floor(current, floor, self.spec.max_replicas, &mut decision);
-                if held == current {
-                    state.last_decision_ms = Some(now);
-                    return decision;
-                }
                 return self.finish(state, current, held, now, decision);
             };
             let mut value = combined.max(0);

@@ -146,9 +146,9 @@ enum Chosen {
     Ets(FittedEts),
     Regression(FittedRegression),
     MultiSeasonal(FittedMultiSeasonal),
-    /// The mean of a non-seasonal ETS (`level`) and a seasonal model; never nested.
+    /// The mean of the non-seasonal ETS (`level`) and a seasonal model; never nested.
     Combined {
-        level: FittedEts,
+        level: Box<Chosen>,
         seasonal: Box<Chosen>,
     },
 }
@@ -209,7 +209,7 @@ impl Chosen {
             Chosen::Regression(m) => m,
             Chosen::MultiSeasonal(m) => m,
             // `predict_into` averages the members before reaching here
-            Chosen::Combined { level, .. } => level,
+            Chosen::Combined { level, .. } => level.as_predict(),
         }
     }
 
@@ -221,9 +221,9 @@ impl Chosen {
             Chosen::MultiSeasonal(m) => m.update(y),
             Chosen::Combined { level, seasonal } => {
                 // the level member refuses before anything changed (multiplicative state)
-                let before = level.clone();
+                let before = (**level).clone();
                 level.update(y)?;
-                seasonal.update(y).inspect_err(|_| *level = before)
+                seasonal.update(y).inspect_err(|_| **level = before)
             }
         }
     }
@@ -536,11 +536,8 @@ impl Fit for Auto {
                 } else {
                     (seasonal_model, level_model)
                 };
-                let Chosen::Ets(level_ets) = level_model.3 else {
-                    unreachable!("best_combination pairs the non-seasonal ETS")
-                };
                 let chosen = Chosen::Combined {
-                    level: level_ets,
+                    level: Box::new(level_model.3),
                     seasonal: Box::new(seasonal_model.3),
                 };
                 (Candidate::Combined, scored.loss, scored.mae, chosen)
@@ -617,8 +614,8 @@ impl FittedAuto {
     #[must_use]
     pub fn combined_members(&self) -> Option<(Candidate, Candidate)> {
         match &self.chosen {
-            Some(Chosen::Combined { seasonal, .. }) => {
-                Some((Candidate::Ets, seasonal.candidate_kind()))
+            Some(Chosen::Combined { level, seasonal }) => {
+                Some((level.candidate_kind(), seasonal.candidate_kind()))
             }
             _ => None,
         }
@@ -959,7 +956,7 @@ mod tests {
         let level = Ets::default().fit(&y).unwrap();
         let seasonal = Ets::default().period(24).fit(&y).unwrap();
         let mut combined = Chosen::Combined {
-            level: level.clone(),
+            level: Box::new(Chosen::Ets(level.clone())),
             seasonal: Box::new(Chosen::Ets(seasonal.clone())),
         };
         assert_eq!(combined.candidate_kind(), Candidate::Combined);
@@ -981,16 +978,15 @@ mod tests {
             assert!((io.upper[i] - 0.5 * (ia.upper[i] + ib.upper[i])).abs() < 1e-12);
         }
         combined.update(61.0).unwrap();
-        let Chosen::Combined {
-            level: l,
-            seasonal: s,
-        } = &combined
-        else {
+        let Chosen::Combined { level, seasonal } = &combined else {
             unreachable!()
         };
-        assert_eq!(l.n_obs(), 401);
-        let Chosen::Ets(s) = &**s else { unreachable!() };
-        assert_eq!(s.n_obs(), 401);
+        for member in [level, seasonal] {
+            let Chosen::Ets(m) = &**member else {
+                unreachable!()
+            };
+            assert_eq!(m.n_obs(), 401);
+        }
     }
 
     #[test]
@@ -1009,7 +1005,7 @@ mod tests {
             .fit(&y)
             .unwrap();
         let mut combined = Chosen::Combined {
-            level,
+            level: Box::new(Chosen::Ets(level)),
             seasonal: Box::new(Chosen::Ets(seasonal)),
         };
         // drives the multiplicative member's level negative: its next forecast is not positive,
