@@ -361,13 +361,8 @@ impl PredictiveSpec {
         for (i, floor) in self.floors.iter().enumerate() {
             floor.validate(i)?;
         }
-        if !(self.outlier_k == 0.0 || (self.outlier_k >= 2.0 && self.outlier_k.is_finite())) {
-            return bad(
-                "outlier_k",
-                "0 (off) or finite and >= 2",
-                self.outlier_k.to_string(),
-            );
-        }
+        crate::forecast::validate_outlier_k(self.outlier_k)
+            .map_err(|e| Error::invalid_config(format!("predictive.{}", e.message())))?;
         if self.history_s < self.sample_interval_s.saturating_mul(self.warmup_samples) {
             return bad(
                 "history_s",

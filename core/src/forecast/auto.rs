@@ -398,12 +398,7 @@ impl Auto {
                 self.degrade_ratio
             )));
         }
-        if !(self.outlier_k == 0.0 || (self.outlier_k >= 2.0 && self.outlier_k.is_finite())) {
-            return Err(Error::invalid_config(format!(
-                "outlier_k must be 0 (off) or finite and >= 2, got {}",
-                self.outlier_k
-            )));
-        }
+        validate_outlier_k(self.outlier_k)?;
         if let Some(ps) = &self.periods
             && let Some(p) = ps.iter().find(|&&p| p < 2)
         {
@@ -413,6 +408,16 @@ impl Auto {
         }
         Ok(())
     }
+}
+
+/// The range of `outlier_k` ([`Auto`]'s, and the predictive source's which passes it on).
+pub(crate) fn validate_outlier_k(k: f64) -> Result<()> {
+    if k == 0.0 || (k >= 2.0 && k.is_finite()) {
+        return Ok(());
+    }
+    Err(Error::invalid_config(format!(
+        "outlier_k must be 0 (off) or finite and >= 2, got {k}"
+    )))
 }
 
 impl Fit for Auto {

@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub(crate) use auto::validate_outlier_k;
 pub use auto::{Auto, Candidate, FittedAuto};
 pub use ets::{ErrorType, Ets, FittedEts, SeasonType, TrendType};
 pub use eval::{EvalConfig, EvalReport, HorizonScore, OriginError, evaluate};
