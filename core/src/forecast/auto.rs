@@ -157,6 +157,8 @@ thread_local! {
     /// The seasonal member's forecast while a combination averages it in (no allocation per
     /// forecast once warm; members are never combinations, so there is no re-entry).
     static MEMBER_FORECAST: RefCell<Forecast> = RefCell::new(Forecast::default());
+    /// `FittedAuto::one_step`'s forecast (a model's `predict_into` never reaches it).
+    static ONE_STEP: RefCell<Forecast> = RefCell::new(Forecast::default());
 }
 
 impl Chosen {
@@ -702,14 +704,15 @@ impl FittedAuto {
         (predicted + direction * limit, Some(limit))
     }
 
+    /// The next step's point forecast, which the recent error and the outlier policy compare
+    /// with each update (into a reused buffer: this runs on every update).
     fn one_step(&self) -> Option<f64> {
-        let mut out = Forecast {
-            point: Vec::with_capacity(1),
-            intervals: None,
-        };
         let m = self.chosen.as_ref()?;
-        m.predict_into(1, None, &mut out).ok()?;
-        out.point.first().copied()
+        ONE_STEP.with(|cell| {
+            let mut out = cell.borrow_mut();
+            m.predict_into(1, None, &mut out).ok()?;
+            out.point.first().copied()
+        })
     }
 }
 
