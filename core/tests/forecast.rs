@@ -11,8 +11,18 @@ use replicast::forecast::{
     SeasonType, SeasonalNaive, TrendType, Update, detect_periods, evaluate, regularize,
 };
 
-fn kind<T: std::fmt::Debug>(r: replicast::Result<T>) -> ErrorKind {
-    r.unwrap_err().kind()
+mod common;
+use common::{check_ordered_and_nested, kind};
+
+/// Deterministic noise, uniform in [-0.5, 0.5) (a 64-bit linear congruential generator).
+fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut x = seed;
+    move || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    }
 }
 
 fn specs() -> Vec<ModelSpec> {
@@ -173,17 +183,8 @@ proptest! {
                 return Ok(());
             }
         };
-        let narrow = fitted.predict(h, 0.5);
-        let wide = fitted.predict(h, 0.95);
-        if let (Ok(narrow), Ok(wide)) = (narrow, wide) {
-            prop_assert_eq!(narrow.point.len(), h);
-            let (n, w) = (narrow.intervals.unwrap(), wide.intervals.unwrap());
-            for i in 0..h {
-                let p = narrow.point[i];
-                prop_assert!(p.is_finite());
-                prop_assert!(n.lower[i] <= p && p <= n.upper[i]);
-                prop_assert!(w.lower[i] <= n.lower[i] && n.upper[i] <= w.upper[i]);
-            }
+        if let (Ok(narrow), Ok(wide)) = (fitted.predict(h, 0.5), fitted.predict(h, 0.95)) {
+            check_ordered_and_nested(&narrow, &wide, h)?;
         }
     }
 
@@ -250,13 +251,7 @@ fn rolling_origin_on_committed_excerpts() {
 /// Azure Functions trace) under hourly one-minute spikes, plus noise: seasonal naive at one hour
 /// is the best model for it.
 fn decay_with_hourly_spikes(n: usize, seed: u64) -> Vec<f64> {
-    let mut x = seed;
-    let mut noise = move || {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    };
+    let mut noise = uniform(seed);
     (0..n)
         .map(|t| {
             let spike = match t % 60 {
@@ -333,14 +328,11 @@ fn explicit_non_seasonal_auto_gets_no_calendar_candidate() {
 fn auto_counts_every_observation_when_estimating_on_the_recent_part() {
     // A trending random walk: the non-seasonal ETS wins and is estimated on the last day only;
     // the fitted model still reports (and forecasts from) the whole history.
-    let mut x = 5u64;
+    let mut step = uniform(5);
     let mut level = 100.0;
     let y: Vec<f64> = (0..4000)
         .map(|_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            level += 0.05 + ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+            level += 0.05 + step();
             level
         })
         .collect();
@@ -364,14 +356,11 @@ fn auto_counts_every_observation_when_estimating_on_the_recent_part() {
 
 /// A random walk with steps uniform in ±0.5 (non-seasonal ETS follows it with alpha near 1).
 fn random_walk(n: usize, seed: u64) -> Vec<f64> {
-    let mut x = seed;
+    let mut step = uniform(seed);
     let mut level = 100.0;
     (0..n)
         .map(|_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            level += (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            level += step();
             level
         })
         .collect()
@@ -452,13 +441,7 @@ fn outlier_threshold_is_checked_and_old_snapshots_read_as_off() {
 /// Four days at one minute: a random-walk level, a daily wave and noise (seed 4 makes the
 /// automatic model choose the combination of ETS and the regression).
 fn level_plus_daily_wave(seed: u64) -> Vec<f64> {
-    let mut x = seed;
-    let mut uniform = move || {
-        x = x
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    };
+    let mut uniform = uniform(seed);
     let mut level = 100.0;
     (0..4 * 1440)
         .map(|t| {

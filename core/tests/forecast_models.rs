@@ -11,9 +11,8 @@ use replicast::forecast::{
     Regression, Update,
 };
 
-fn kind<T: std::fmt::Debug>(r: replicast::Result<T>) -> ErrorKind {
-    r.unwrap_err().kind()
-}
+mod common;
+use common::{check_ordered_and_nested, kind};
 
 /// `y[t] = 10 + 3 sin(2πt/8) + ((37t) mod 11)/2`, the series of the numpy reference.
 fn reference_series() -> Vec<f64> {
@@ -388,15 +387,8 @@ proptest! {
             }
         };
         if let (Ok(narrow), Ok(wide)) = (fitted.predict(h, 0.5), fitted.predict(h, 0.95)) {
-            prop_assert_eq!(narrow.point.len(), h);
             prop_assert_eq!(&narrow.point, &wide.point);
-            let (n, w) = (narrow.intervals.unwrap(), wide.intervals.unwrap());
-            for i in 0..h {
-                let p = narrow.point[i];
-                prop_assert!(p.is_finite());
-                prop_assert!(n.lower[i] <= p && p <= n.upper[i]);
-                prop_assert!(w.lower[i] <= n.lower[i] && n.upper[i] <= w.upper[i]);
-            }
+            check_ordered_and_nested(&narrow, &wide, h)?;
         }
     }
 
