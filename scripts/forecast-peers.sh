@@ -3,10 +3,15 @@
 # (../shared/peers/bench_forecast.py: statsforecast, statsmodels, prophet) and replicast's
 # `forecast-eval` on the same traces in one run, on one machine, and writes docs/forecast-peers.md.
 #
-# Usage: scripts/forecast-peers.sh [--no-prophet] [--quick] [--skip-peers] [-- EXTRA_BENCH_ARGS...]
+# Usage: scripts/forecast-peers.sh [--no-prophet] [--quick] [--skip-peers] [--full-grid MODELS]
+#                                  [-- EXTRA_BENCH_ARGS...]
 #   --no-prophet  do not install or run prophet (its install is slow and may fail)
 #   --quick       pass "--budget-scale 0.5" to bench_forecast.py (fewer origins for slow models)
 #   --skip-peers  reuse the last peers' run in target/forecast-peers/ (only rerun replicast)
+#   --full-grid   after the peers' own run, score these models on every origin of the peers' grid,
+#                 not only the 40 their time box allows; MODEL:SECONDS keeps a longer time box per
+#                 trace (default "AutoETS,AutoARIMA:60", about 12 minutes; "" to skip;
+#                 scripts/peers_full_grid.py, output in full-grid/)
 #   after --       extra arguments for bench_forecast.py (see its --help)
 # Environment: REPLICAST_PEERS_DIR (default ../shared/peers), REPLICAST_TRACES_DIR (default
 # ../shared/traces), PYTHON (default python3).
@@ -24,12 +29,14 @@ OUT=$ROOT/target/forecast-peers
 
 prophet=1
 skip_peers=0
+full_grid=AutoETS,AutoARIMA:60
 bench_args=(--synthetic "" --no-co2 --no-mem)
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --no-prophet) prophet=0 ;;
         --quick) bench_args+=(--budget-scale 0.5) ;;
         --skip-peers) skip_peers=1 ;;
+        --full-grid) full_grid=${2?--full-grid needs a model list}; shift ;;
         --) shift; bench_args+=("$@"); break ;;
         *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
     esac
@@ -68,6 +75,16 @@ EOF
         "${bench_args[@]}")
     echo "peers' run: $(( ($(date +%s) - started) / 60 )) min"
     printf '%s\n' "${bench_args[@]}" > "$OUT/bench_args.txt"
+
+    rm -rf "$OUT/full-grid"
+    if [[ -n $full_grid ]]; then
+        echo "== peers on the full origin grid: $full_grid (output in $OUT/full-grid)"
+        started=$(date +%s)
+        (cd "$PEERS" && "$VENV/bin/python" "$ROOT/scripts/peers_full_grid.py" --peers-dir . \
+            --full-grid "$full_grid" -- --traces-dir "$TRACES" --out "$OUT/full-grid" \
+            --synthetic "" --no-co2 --no-mem --models "SeasonalNaive,$(sed -E 's/:[0-9.]+//g' <<< "$full_grid")")
+        echo "full-grid run: $(( ($(date +%s) - started) / 60 )) min"
+    fi
 fi
 
 echo "== replicast forecast-eval --json on the same traces"
@@ -83,4 +100,5 @@ done
 
 echo "== writing docs/forecast-peers.md"
 "$PY" scripts/forecast_peers_report.py --peers "$OUT" --replicast "$OUT/replicast.jsonl" \
-    --replicast-origins "$OUT/replicast-origins" --out docs/forecast-peers.md
+    --replicast-origins "$OUT/replicast-origins" --full-grid "$OUT/full-grid" \
+    --out docs/forecast-peers.md

@@ -13,6 +13,7 @@ import datetime
 import glob
 import json
 import os
+import random
 import statistics
 
 HORIZONS = (("5min", 300), ("15min", 900))
@@ -102,21 +103,82 @@ def load_origin_errors(peers_dir, replicast_dir):
     return peers, ours
 
 
-def paired(peers, ours, series, horizon, model):
-    """relMAE of `model` and of replicast on exactly the origins `model` was scored on (each
-    against seasonal naive on those origins), and how many; None without such origins."""
+BOOT_TEXT = ("'ahead' = share of 2,000 bootstrap resamples (origins drawn with replacement within "
+             "each trace, seed 1) in which replicast's median relMAE is at most the peer's; "
+             "'gap' = the 5–95 % range of peer minus replicast over those resamples (> 0: "
+             "replicast ahead).")
+
+
+def paired_origins(peers, ours, series, horizon, model):
+    """(peer MAE, replicast MAE, seasonal naive MAE) at each origin `model` was scored on."""
     by_model = peers.get((series, horizon), {})
     mine = ours.get((series, horizon), {})
     sn = by_model.get("SeasonalNaive", {})
-    origins = [o for o in by_model.get(model, {}) if o in mine and o in sn]
-    if not origins:
-        return None
-    sn_sum = sum(sn[o] for o in origins)
-    my_sn_sum = sum(mine[o][1] for o in origins)
-    if sn_sum <= 0 or my_sn_sum <= 0:
-        return None
-    return (sum(by_model[model][o] for o in origins) / sn_sum,
-            sum(mine[o][0] for o in origins) / my_sn_sum, len(origins))
+    return [(by_model[model][o], mine[o][0], sn[o])
+            for o in sorted(by_model.get(model, {})) if o in mine and o in sn]
+
+
+def median_rel(per_trace):
+    """Medians over traces of the peer's and replicast's relMAE (ratios of sums)."""
+    peer = [sum(t[0] for t in v) / sum(t[2] for t in v) for v in per_trace if v]
+    mine = [sum(t[1] for t in v) / sum(t[2] for t in v) for v in per_trace if v]
+    return med(peer), med(mine)
+
+
+def bootstrap_gap(per_trace, resamples=2000, seed=1):
+    """Share of origin resamples with replicast's median relMAE <= the peer's, and the 5 % and
+    95 % points of the gap (peer - replicast)."""
+    rng = random.Random(seed)
+    gaps = []
+    for _ in range(resamples):
+        drawn = [[v[rng.randrange(len(v))] for _ in v] for v in per_trace if v]
+        peer, mine = median_rel(drawn)
+        gaps.append(peer - mine)
+    gaps.sort()
+    ahead = sum(1 for g in gaps if g >= 0) / resamples
+    return ahead, gaps[int(0.05 * resamples)], gaps[int(0.95 * resamples)]
+
+
+def paired_tables(w, peers_o, ours_o, traces, models):
+    """The paired medians per peer (with the bootstrap) and, against AutoETS, per trace."""
+    head = ["peer", "traces", "origins per trace"]
+    for h, _ in HORIZONS:
+        head += [f"peer {h}", f"replicast {h}", f"ahead {h}", f"gap {h}"]
+    w("| " + " | ".join(head) + " |")
+    w("|" + "---|" * len(head))
+    for m in models:
+        cells = [m]
+        first = True
+        for h, _ in HORIZONS:
+            per_trace = [paired_origins(peers_o, ours_o, t, h, m) for t in traces]
+            got = [v for v in per_trace if v]
+            if first:
+                counts = sorted(len(v) for v in got)
+                cells += [str(len(got)), "–" if not counts else str(counts[0])
+                          if counts[0] == counts[-1] else f"{counts[0]}–{counts[-1]}"]
+                first = False
+            if not got:
+                cells += ["–"] * 4
+                continue
+            peer, mine = median_rel(got)
+            ahead, lo, hi = bootstrap_gap(got)
+            cells += [fmt(peer), fmt(mine), f"{ahead:.0%}", f"{lo:+.3f} … {hi:+.3f}"]
+        w("| " + " | ".join(cells) + " |")
+    w("")
+    if "AutoETS" not in models:
+        return
+    w("Per trace against AutoETS (peer / replicast, origins):")
+    w("")
+    w("| trace | " + " | ".join(f"{h} peer / replicast" for h, _ in HORIZONS) + " | origins |")
+    w("|---|" + "---|" * (len(HORIZONS) + 1))
+    for t in traces:
+        got = [paired_origins(peers_o, ours_o, t, h, "AutoETS") for h, _ in HORIZONS]
+        if not all(got):
+            continue
+        rels = [median_rel([v]) for v in got]
+        w(f"| {t} | " + " | ".join(f"{fmt(p)} / {fmt(r)}" for p, r in rels) +
+          f" | {len(got[0])} |")
+    w("")
 
 
 def main():
@@ -124,6 +186,7 @@ def main():
     ap.add_argument("--peers", required=True, help="bench_forecast.py output directory")
     ap.add_argument("--replicast", required=True, help="forecast-eval --json lines")
     ap.add_argument("--replicast-origins", help="forecast-eval --origins CSVs, one per trace")
+    ap.add_argument("--full-grid", help="peers_full_grid.py output directory (optional)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
@@ -230,38 +293,29 @@ def main():
           "above compare different origin sets. Here replicast's per-origin errors "
           "(`forecast-eval --origins`) are taken on exactly the origins each peer was scored on, "
           "both against seasonal naive on those origins (same protocol, same origins, one run). "
-          "Medians over the traces of 5-minute step or finer where the peer has origins.")
+          "Medians over the traces of 5-minute step or finer where the peer has origins. " + BOOT_TEXT)
         w("")
-        head = ["peer", "traces"] + [f"{who} {h}" for h, _ in HORIZONS for who in ("peer", "replicast")]
-        w("| " + " | ".join(head) + " |")
-        w("|" + "---|" * len(head))
-        for m in models:
-            if m == "SeasonalNaive":
-                continue
-            cells = [m]
-            pairs = {h: [paired(peers_o, ours_o, t, h, m) for t in fine] for h, _ in HORIZONS}
-            cells.append(str(sum(1 for p in pairs[HORIZONS[0][0]] if p)))
-            for h, _ in HORIZONS:
-                got = [p for p in pairs[h] if p]
-                cells += [fmt(med(p[0] for p in got)), fmt(med(p[1] for p in got))]
-            w("| " + " | ".join(cells) + " |")
+        paired_tables(w, peers_o, ours_o, fine, [m for m in models if m != "SeasonalNaive"])
+    grid_o, _ = load_origin_errors(args.full_grid, args.replicast_origins) \
+        if args.full_grid and os.path.isdir(args.full_grid) else ({}, {})
+    grid_models = sorted({m for d in grid_o.values() for m in d} - {"SeasonalNaive"})
+    if grid_o and ours_o and grid_models:
+        w("## Paired on the full origin grid")
         w("")
-        w("Per trace against AutoETS (peer / replicast, origins):")
+        w("Forty origins make a noisy judge (the interval columns above). "
+          "`scripts/peers_full_grid.py` runs the peers' script again, unchanged, with the origin cap "
+          f"lifted for {', '.join(grid_models)}: every origin of the peers' grid (up to 200 per trace, "
+          "evenly spaced over the evaluation region; the same grid, history cap and model "
+          "settings) or as many as a longer time box allows (the 'origins' column), and "
+          "replicast's errors on exactly those origins. " + BOOT_TEXT)
         w("")
-        w("| trace | " + " | ".join(f"{h} peer / replicast" for h, _ in HORIZONS) + " | origins |")
-        w("|---|" + "---|" * (len(HORIZONS) + 1))
-        for t in fine:
-            got = [paired(peers_o, ours_o, t, h, "AutoETS") for h, _ in HORIZONS]
-            if not all(got):
-                continue
-            w(f"| {t} | " + " | ".join(f"{fmt(p[0])} / {fmt(p[1])}" for p in got) +
-              f" | {got[0][2]} |")
-        w("")
+        paired_tables(w, grid_o, ours_o, fine, grid_models)
     w("Caveats: replicast scores every origin of the evaluation region; the peers score up to 200 "
       "(seasonal naive) or 12–40 origins within a time box per (trace, model) — the 'origins' "
       "columns say how many — so a peer's per-trace figure on few origins is indicative only "
-      "(relMAE pairs it with seasonal naive on the same origins). Absolute times are noisy on the "
-      "shared machine; compare ratios within this run.")
+      "(relMAE pairs it with seasonal naive on the same origins; the paired sections put "
+      "bootstrap intervals on the gaps). Absolute times are noisy on the shared machine; compare "
+      "ratios within this run.")
     with open(args.out, "w") as fh:
         fh.write("\n".join(lines) + "\n")
 
