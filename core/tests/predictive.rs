@@ -34,6 +34,21 @@ fn input(minute: i64, current: u32) -> DecisionInput {
     }
 }
 
+/// Three replicas at 70 % CPU serving a load of 21 (the reactive sources want 3), the CPU
+/// average taken over `ready_replicas` pods.
+fn light_load(minute: i64, ready_replicas: u32) -> DecisionInput {
+    DecisionInput {
+        now_ms: NOW + minute * 60_000,
+        current_replicas: 3,
+        metrics: vec![MetricInput::Aggregated {
+            value: 70.0,
+            ready_replicas,
+        }],
+        load: Some(21.0),
+        ..DecisionInput::default()
+    }
+}
+
 fn predictive_proposal(d: &replicast::Decision) -> &replicast::Proposal {
     d.proposals
         .iter()
@@ -317,21 +332,7 @@ fn scheduled_floors_hold_from_one_lead_before_the_window() {
     let mut seen = Vec::new();
     for minute in 1..=60 {
         // a light load: the reactive sources want 3
-        let d = scaler
-            .decide(
-                &mut state,
-                &DecisionInput {
-                    now_ms: NOW + minute * 60_000,
-                    current_replicas: 3,
-                    metrics: vec![MetricInput::Aggregated {
-                        value: 70.0,
-                        ready_replicas: 3,
-                    }],
-                    load: Some(21.0),
-                    ..DecisionInput::default()
-                },
-            )
-            .unwrap();
+        let d = scaler.decide(&mut state, &light_load(minute, 3)).unwrap();
         seen.push(d.replicas);
         if d.replicas == 12 {
             let step = d.steps.last().unwrap();
@@ -363,17 +364,8 @@ fn a_scheduled_floor_holds_when_every_metric_fails() {
     let floor = ", floors: [{min_replicas: 12, from: '22:30', to: '23:00', days: [tue]}]";
     let scaler = Scaler::new(spec(floor)).unwrap();
     let mut state = ScalerState::new();
-    let failing = |minute: i64| DecisionInput {
-        now_ms: NOW + minute * 60_000,
-        current_replicas: 3,
-        // no ready pod behind the average: the CPU metric fails, as upstream with no metrics
-        metrics: vec![MetricInput::Aggregated {
-            value: 70.0,
-            ready_replicas: 0,
-        }],
-        load: Some(21.0),
-        ..DecisionInput::default()
-    };
+    // no ready pod behind the average: the CPU metric fails, as upstream with no metrics
+    let failing = |minute: i64| light_load(minute, 0);
     // outside the window the invalid-metric rule holds the current size
     let d = scaler.decide(&mut state, &failing(1)).unwrap();
     assert_eq!((d.replicas, d.rescale), (3, false), "{d}");
