@@ -79,28 +79,35 @@ def load_replicast(path):
     return out
 
 
-def load_origin_errors(peers_dir, replicast_dir):
-    """Per (series, horizon): the peers' per-origin MAE by model, and replicast's (MAE, seasonal
-    naive's MAE) by origin. Empty when either side has no per-origin file."""
-    raw = os.path.join(peers_dir, "raw_origins.csv")
-    if not (os.path.exists(raw) and replicast_dir and os.path.isdir(replicast_dir)):
-        return {}, {}
-    peers = {}  # (series, horizon name) -> model -> origin -> mae
+def load_peer_origins(peers_dir):
+    """(series, horizon name) -> model -> origin -> MAE from a bench_forecast.py output
+    directory; empty without its raw_origins.csv."""
+    raw = os.path.join(peers_dir, "raw_origins.csv") if peers_dir else ""
+    peers = {}
+    if not os.path.exists(raw):
+        return peers
     for r in csv.DictReader(open(raw)):
         if r["mae"] == "":
             continue
         peers.setdefault((r["series"], r["horizon"]), {}).setdefault(r["model"], {})[
             int(r["origin"])] = float(r["mae"])
+    return peers
+
+
+def load_replicast_origins(replicast_dir):
+    """(series, horizon name) -> origin -> MAE from the forecast-eval --origins CSVs; empty
+    without them."""
+    ours = {}
+    if not (replicast_dir and os.path.isdir(replicast_dir)):
+        return ours
     secs = {s: name for name, s in HORIZONS}
-    ours = {}  # (series, horizon name) -> origin -> (mae, mae of seasonal naive)
     for path in glob.glob(os.path.join(replicast_dir, "*.csv")):
         series = os.path.splitext(os.path.basename(path))[0]
         for r in csv.DictReader(open(path)):
             name = secs.get(int(r["horizon_s"]))
             if name:
-                ours.setdefault((series, name), {})[int(r["origin"])] = (
-                    float(r["mae"]), float(r["mae_seasonal_naive"]))
-    return peers, ours
+                ours.setdefault((series, name), {})[int(r["origin"])] = float(r["mae"])
+    return ours
 
 
 BOOT_TEXT = ("'ahead' = share of 2,000 bootstrap resamples (origins drawn with replacement within "
@@ -114,7 +121,7 @@ def paired_origins(peers, ours, series, horizon, model):
     by_model = peers.get((series, horizon), {})
     mine = ours.get((series, horizon), {})
     sn = by_model.get("SeasonalNaive", {})
-    return [(by_model[model][o], mine[o][0], sn[o])
+    return [(by_model[model][o], mine[o], sn[o])
             for o in sorted(by_model.get(model, {})) if o in mine and o in sn]
 
 
@@ -285,7 +292,8 @@ def main():
       ", ".join(f"{t} {rep[t]['no_forecast']} of {rep[t]['origins']}" for t in traces
                 if rep[t]["no_forecast"]) + ".")
     w("")
-    peers_o, ours_o = load_origin_errors(args.peers, args.replicast_origins)
+    peers_o = load_peer_origins(args.peers)
+    ours_o = load_replicast_origins(args.replicast_origins)
     if peers_o and ours_o:
         w("## Paired: replicast on exactly the peers' origins")
         w("")
@@ -296,8 +304,7 @@ def main():
           "Medians over the traces of 5-minute step or finer where the peer has origins. " + BOOT_TEXT)
         w("")
         paired_tables(w, peers_o, ours_o, fine, [m for m in models if m != "SeasonalNaive"])
-    grid_o, _ = load_origin_errors(args.full_grid, args.replicast_origins) \
-        if args.full_grid and os.path.isdir(args.full_grid) else ({}, {})
+    grid_o = load_peer_origins(args.full_grid)
     grid_models = sorted({m for d in grid_o.values() for m in d} - {"SeasonalNaive"})
     if grid_o and ours_o and grid_models:
         w("## Paired on the full origin grid")
