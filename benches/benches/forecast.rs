@@ -164,6 +164,12 @@ fn decide_predictive(c: &mut Criterion) {
         "decide/hpa_plus_predictive_scale_in",
         ", quantile: 0.98, target_utilization: 0.8, peak_utilization: 0.86, scale_in: {window_s: 300}",
     );
+    // the backtest's default now: a headroom calibrated to an SLO, scale-in on forecast
+    decide_predictive_with(
+        c,
+        "decide/hpa_plus_predictive_slo",
+        ", slo: {max_overloaded_pct: 0.02, max_cost_ratio: 1.05}, scale_in: {window_s: 300}",
+    );
 }
 
 fn decide_predictive_with(c: &mut Criterion, name: &str, extra: &str) {

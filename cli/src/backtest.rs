@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 use replicast::Scaler;
 use replicast::sim::{
-    AUTO_PEAK_REPLICAS, Fleet, Run, TARGET_UTILIZATION, Trace, default_policies, oracle, simulate,
+    AUTO_PEAK_REPLICAS, Fleet, PredictivePolicy, Provision, Run, TARGET_UTILIZATION, Trace, oracle,
+    policies_with, simulate,
 };
 use serde::Serialize;
 
@@ -21,6 +22,7 @@ const BUNDLED_TRACE_NAME: &str = "nasa_http_1995jul10-16_1min (bundled)";
 pub(crate) struct Options {
     pub trace: Option<PathBuf>,
     pub specs: Vec<PathBuf>,
+    pub predictive: Option<String>,
     pub capacity: Option<String>,
     pub startup: String,
     pub interval: Option<String>,
@@ -85,13 +87,74 @@ fn load_trace(path: Option<&Path>) -> Result<(Trace, String), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The predictive policy's knobs from `backstop=83,slo=0.05,cost=1` (or `target=`, `quantile=`,
+/// `peak=` for a fixed quantile; `startup=` seconds), starting from the default policy.
+fn predictive_knobs(text: &str, startup_s: u32) -> Result<PredictivePolicy, String> {
+    let mut knobs = PredictivePolicy::default_for(startup_s);
+    let (mut slo, mut cost) = (None, None);
+    let (mut target, mut quantile, mut peak) = (None, None, None);
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--predictive: expected KEY=VALUE, got {pair:?}"))?;
+        let number = value
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("--predictive: {key} must be a number, got {value:?}"))?;
+        match key.trim() {
+            "backstop" => knobs.backstop_pct = number as i32,
+            "startup" => knobs.startup_s = number as u32,
+            "slo" => slo = Some(number),
+            "cost" => cost = Some(number),
+            "target" => target = Some(number as i32),
+            "quantile" => quantile = Some(number),
+            "peak" => peak = Some(number),
+            other => {
+                return Err(format!(
+                    "--predictive: unknown knob {other:?} (backstop, slo, cost, target, quantile, peak, startup)"
+                ));
+            }
+        }
+    }
+    let fixed = target.is_some() || quantile.is_some() || peak.is_some();
+    knobs.provision = match (fixed, knobs.provision) {
+        (true, _) if slo.is_some() || cost.is_some() => {
+            return Err(
+                "--predictive: give slo/cost (a calibrated headroom) or target/quantile/peak (a fixed quantile), not both"
+                    .to_owned(),
+            );
+        }
+        (true, _) => Provision::Quantile {
+            target_pct: target.unwrap_or(knobs.backstop_pct),
+            quantile: quantile.unwrap_or(0.99),
+            peak_utilization: peak.unwrap_or(0.885),
+        },
+        (
+            false,
+            Provision::Slo {
+                max_overloaded_pct,
+                max_cost_ratio,
+            },
+        ) => Provision::Slo {
+            max_overloaded_pct: slo.unwrap_or(max_overloaded_pct),
+            max_cost_ratio: cost.unwrap_or(max_cost_ratio),
+        },
+        (false, quantile) => quantile,
+    };
+    Ok(knobs)
+}
+
 fn policies(
     specs: &[PathBuf],
+    predictive: Option<&str>,
     fleet: &Fleet,
     step_s: i64,
 ) -> Result<Vec<(String, Scaler)>, String> {
     if specs.is_empty() {
-        return default_policies(fleet, step_s)
+        let knobs = predictive_knobs(predictive.unwrap_or(""), fleet.startup_s)?;
+        return policies_with(fleet, step_s, &knobs)
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(|(name, spec)| Ok((name, Scaler::new(spec).map_err(|e| e.to_string())?)))
@@ -132,13 +195,15 @@ fn fleet(
     Fleet::for_trace(trace, capacity, startup_s, interval_s, max_replicas)
 }
 
-/// `replicast tune`: prints the cheapest HPA or predictive spec that meets the SLO, as YAML.
+/// `replicast tune`: prints the cheapest HPA or predictive spec that meets the SLO on the first
+/// part of the trace, as YAML, with its figures there and on the held-back tail.
 pub(crate) fn tune(
     trace: Option<&Path>,
     slo: f64,
     capacity_arg: Option<&str>,
     startup: &str,
     max_replicas: u32,
+    held_out_pct: f64,
 ) -> Result<(), String> {
     let (trace, trace_name) = load_trace(trace)?;
     let capacity = capacity(&trace, capacity_arg)?;
@@ -150,15 +215,17 @@ pub(crate) fn tune(
         max_replicas,
     );
     let grid = replicast::sim::TuneGrid::default();
-    let total = grid.size(&fleet);
+    let total = grid.size(&fleet, slo);
     let bar = ProgressBar::new(total as u64);
-    let result = replicast::sim::tune(&trace, &fleet, slo, &grid, &mut |n| {
+    let result = replicast::sim::tune(&trace, &fleet, slo, &grid, held_out_pct, &mut |n| {
         bar.set_position(n as u64);
     })
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     let yaml = serde_yaml_ng::to_string(&result.spec).map_err(|e| e.to_string())?;
     let s = &result.scores;
+    let hours = |steps: usize| steps as f64 * trace.step_s() as f64 / 3600.0;
+    let tail_steps = result.held_out.as_ref().map_or(0, |h| h.steps);
     println!(
         "# replicast tune on {trace_name}: cheapest of {} HPA and predictive configurations ({} met the SLO)",
         result.tried, result.feasible
@@ -168,9 +235,24 @@ pub(crate) fn tune(
         fleet.startup_s
     );
     println!(
-        "# on that history: {:.1} replica-hours, {:.0} minutes overloaded, {:.3} % of load dropped",
-        s.replica_hours, s.minutes_overloaded, s.load_dropped_pct
+        "# chosen on the first {:.1} h: {:.1} replica-hours, {:.0} minutes overloaded, {:.3} % of load dropped",
+        hours(trace.len() - tail_steps),
+        s.replica_hours,
+        s.minutes_overloaded,
+        s.load_dropped_pct
     );
+    match &result.held_out {
+        Some(h) => println!(
+            "# on the last {:.1} h, held back from the search: {:.1} replica-hours, {:.0} minutes overloaded (the SLO allows {:.1}: {}), {:.3} % of load dropped",
+            hours(h.steps),
+            h.scores.replica_hours,
+            h.scores.minutes_overloaded,
+            h.allowed_minutes,
+            if h.meets_slo { "met" } else { "missed" },
+            h.scores.load_dropped_pct
+        ),
+        None => println!("# nothing held back (--held-out 0): in-sample figures only"),
+    }
     print!("{yaml}");
     Ok(())
 }
@@ -192,7 +274,12 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         interval_s,
         100_000,
     );
-    let policies = policies(&options.specs, &fleet, trace.step_s())?;
+    let policies = policies(
+        &options.specs,
+        options.predictive.as_deref(),
+        &fleet,
+        trace.step_s(),
+    )?;
     let bar = ProgressBar::new((trace.len() * policies.len()) as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} steps")

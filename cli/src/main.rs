@@ -48,6 +48,11 @@ enum Command {
         /// Policy spec files (repeatable); default: the seed's HPA and threshold policies.
         #[arg(long = "spec")]
         specs: Vec<PathBuf>,
+        /// The default predictive policy's knobs, comma-separated: `backstop=PCT` (the reactive
+        /// HPA's target), then either `slo=PCT,cost=RATIO` (overload budget, cost bound) or
+        /// `target=PCT,quantile=Q,peak=U` (a fixed quantile), and `startup=SECONDS`.
+        #[arg(long, value_name = "KNOBS", conflicts_with = "specs")]
+        predictive: Option<String>,
         /// Load one replica serves per trace step at 100 %, or `auto` (the peak needs 20 replicas at 70 %).
         #[arg(long)]
         capacity: Option<String>,
@@ -87,6 +92,9 @@ enum Command {
         /// Largest replica count a policy may use.
         #[arg(long, default_value_t = 100)]
         max_replicas: u32,
+        /// Percent of the trace, at its end, held back from the search to score the pick on.
+        #[arg(long, default_value_t = 25.0)]
+        held_out: f64,
     },
     /// Rolling-origin accuracy of replicast's automatic forecaster on a trace, against seasonal naive.
     ForecastEval {
@@ -134,6 +142,7 @@ fn run(command: Command) -> Result<(), String> {
         Command::Backtest {
             trace,
             specs,
+            predictive,
             capacity,
             startup,
             interval,
@@ -150,6 +159,7 @@ fn run(command: Command) -> Result<(), String> {
             backtest::run(&backtest::Options {
                 trace,
                 specs,
+                predictive,
                 capacity,
                 startup,
                 interval,
@@ -164,12 +174,14 @@ fn run(command: Command) -> Result<(), String> {
             capacity,
             startup,
             max_replicas,
+            held_out,
         } => backtest::tune(
             trace.as_deref(),
             slo,
             capacity.as_deref(),
             &startup,
             max_replicas,
+            held_out,
         ),
         Command::ForecastEval {
             trace,
@@ -240,6 +252,17 @@ fn describe_sources(spec: &ScalerSpec) -> String {
     }
     if let Some(threshold) = &spec.threshold {
         sources.push(format!("threshold ({} rules)", threshold.rules.len()));
+    }
+    if let Some(p) = &spec.predictive {
+        sources.push(match &p.slo {
+            Some(slo) => format!(
+                "predictive (slo: overloaded at most {} % of the time, cost at most {} × a reactive {} % target's)",
+                slo.max_overloaded_pct,
+                slo.max_cost_ratio,
+                p.target_utilization * 100.0
+            ),
+            None => format!("predictive (q{} of the forecast)", p.quantile),
+        });
     }
     if spec.behavior.is_some() {
         sources.push("behavior".to_owned());

@@ -153,17 +153,35 @@ fn tune_prints_a_spec_that_meets_the_slo() {
         out.starts_with("# replicast tune on nasa_http_1995jul10-16_1min (bundled)"),
         "{out}"
     );
-    let minutes: f64 = out
-        .lines()
-        .find_map(|l| l.strip_prefix("# on that history: "))
-        .and_then(|l| l.split(", ").nth(1))
-        .and_then(|m| m.split_whitespace().next())
-        .and_then(|m| m.parse().ok())
-        .expect("overloaded minutes in the header");
+    let minutes = |prefix: &str| -> f64 {
+        out.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|l| l.split(": ").nth(1))
+            .and_then(|l| l.split(", ").nth(1))
+            .and_then(|m| m.split_whitespace().next())
+            .and_then(|m| m.parse().ok())
+            .unwrap_or_else(|| panic!("overloaded minutes after {prefix:?}:\n{out}"))
+    };
+    // chosen on the first three quarters of the week (126 h), scored on the rest (42 h)
+    assert!(out.contains("# chosen on the first 126.0 h: "), "{out}");
+    let searched = minutes("# chosen on the first");
     assert!(
-        minutes <= 0.005 * 7.0 * 24.0 * 60.0,
-        "{minutes} minutes overloaded"
+        searched <= 0.005 * 126.0 * 60.0,
+        "{searched} minutes overloaded"
     );
+    let tail = out
+        .lines()
+        .find(|l| l.starts_with("# on the last 42.0 h, held back from the search: "))
+        .unwrap_or_else(|| panic!("no held-out line:\n{out}"));
+    let allowed: f64 = tail
+        .split("the SLO allows ")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|m| m.parse().ok())
+        .expect("allowed minutes");
+    assert!((allowed - 0.005 * 42.0 * 60.0).abs() < 0.05, "{tail}");
+    let held = minutes("# on the last");
+    assert_eq!(tail.contains(": met)"), held <= allowed + 1e-9, "{tail}");
     let yaml: String = out
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -230,4 +248,48 @@ fn forecast_eval_scores_a_trace_and_writes_each_origin() {
     assert!(ok);
     assert!(out.contains("relMAE") && out.contains("300s"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn backtest_takes_the_predictive_policy_s_knobs() {
+    let scores = |knobs: &str| -> serde_json::Value {
+        let (ok, out, err) = replicast(&["backtest", "--json", "--predictive", knobs]);
+        assert!(ok, "{knobs}: {err}");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        report["runs"][2]["scores"].clone()
+    };
+    let default = scores("");
+    // the default's knobs spelt out give the same run
+    assert_eq!(scores("backstop=83,slo=0.02,cost=1.05"), default);
+    // a looser cost bound buys at least as many replica-hours, a tighter one no more
+    let hours = |s: &serde_json::Value| s["replica_hours"].as_f64().unwrap();
+    assert!(hours(&scores("cost=1.5")) >= hours(&default));
+    assert!(hours(&scores("cost=0.6")) <= hours(&default));
+    // the fixed-quantile policy runs too
+    assert!(hours(&scores("target=83,quantile=0.99,peak=0.885")) > 0.0);
+    for (bad, message) in [
+        ("slo", "expected KEY=VALUE"),
+        ("slo=x", "slo must be a number"),
+        ("bogus=1", "unknown knob \"bogus\""),
+        ("slo=0.1,quantile=0.9", "not both"),
+        ("slo=80", "max_overloaded_pct must be in (0, 50], got 80"),
+    ] {
+        let (ok, _, err) = replicast(&["backtest", "--json", "--predictive", bad]);
+        assert!(!ok, "{bad}");
+        assert!(err.contains(message), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn validate_describes_a_predictive_spec_with_an_slo() {
+    let (ok, out, err) = replicast(&[
+        "validate",
+        "--spec",
+        &repo("examples/specs/predictive-slo.yaml"),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "valid: replicas 2..=40, sources: hpa (1 metrics), predictive (slo: overloaded at most 0.1 % of the time, cost at most 1 × a reactive 70 % target's)\n"
+    );
 }

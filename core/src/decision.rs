@@ -18,7 +18,9 @@ use crate::time::Timestamp;
 /// | `ready_replicas` | running and ready pods, when `pods` is not given (used by Object/External `value` targets) |
 /// | `pods` | per-pod state, for Kubernetes-exact pod handling; optional when every metric input is aggregated |
 /// | `metrics` | one [`MetricInput`] per `hpa.metrics` entry, in the same order |
-/// | `load` | the load of the last sample interval, for the predictive source |
+/// | `load` | the mean load since `load_since_ms` (or over the last sample interval), for the predictive source |
+/// | `load_since_ms` | where the window of `load` starts; absent: one `sample_interval_s` before `now_ms` |
+/// | `load_samples` | instead of `load`: the load samples since the previous decision ([`LoadSamples`]) |
 /// | `signals` | named values for the threshold source (`cpu`, `memory`, `inference_queue_depth`, ...) |
 /// | `healthy` | the caller's health check; `Some(false)` blocks scale-down |
 ///
@@ -49,15 +51,47 @@ pub struct DecisionInput {
     /// One input per HPA metric, in spec order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<MetricInput>,
-    /// Load of the last sample interval, for the predictive source.
+    /// The mean load over `load_since_ms..now_ms` (without `load_since_ms`: over the predictive
+    /// source's last sample interval), in the units of its `capacity_per_replica`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<f64>,
+    /// Where the window `load` is the mean of starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_since_ms: Option<Timestamp>,
+    /// Instead of `load`: the load samples since the previous decision, ending at `now_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_samples: Option<LoadSamples>,
     /// Named signals for the threshold source.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub signals: BTreeMap<String, f64>,
     /// The caller's health check (`Some(false)` blocks scale-down).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthy: Option<bool>,
+}
+
+/// Load samples that end at the decision instant, evenly spaced `step_ms` apart: with `n`
+/// values, `values[i]` is the mean load over the `step_ms` that end `(n − 1 − i) × step_ms`
+/// before `now_ms` (what a range query over the time since the previous decision returns). The
+/// predictive source averages them into its own `sample_interval_s`; the parts it has seen
+/// before count once.
+///
+/// ```
+/// use replicast::{DecisionInput, LoadSamples};
+/// // 15 one-second samples since the decision 15 s ago
+/// let input = DecisionInput {
+///     now_ms: 1_700_000_015_000,
+///     load_samples: Some(LoadSamples { step_ms: 1_000, values: vec![40.0; 15] }),
+///     ..DecisionInput::default()
+/// };
+/// assert_eq!(input.load_samples.unwrap().values.len(), 15);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadSamples {
+    /// Spacing of the samples, and the time each covers, ms (≥ 1).
+    pub step_ms: i64,
+    /// The samples, oldest first; the last one ends at `now_ms`.
+    pub values: Vec<f64>,
 }
 
 /// Which source made a proposal.

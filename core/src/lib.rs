@@ -17,7 +17,7 @@ pub mod spec;
 pub mod threshold;
 pub mod time;
 
-pub use decision::{Decision, DecisionInput, Proposal, SourceKind, Stage, Step};
+pub use decision::{Decision, DecisionInput, LoadSamples, Proposal, SourceKind, Stage, Step};
 pub use error::{Error, ErrorKind, Result};
 pub use scaler::{STATE_VERSION, Scaler, ScalerState};
 pub use spec::ScalerSpec;

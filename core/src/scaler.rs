@@ -275,9 +275,9 @@ impl Scaler {
                 )));
             }
         }
-        predictive::check_input(input.load)?;
+        predictive::check_input(input)?;
         if self.spec.predictive.is_some()
-            && input.load.is_none()
+            && !predictive::has_load(input)
             && self.spec.hpa.is_none()
             && self.spec.threshold.is_none()
         {
@@ -356,14 +356,18 @@ impl Scaler {
                 state.last_decision_ms,
             );
         }
-        if let (Some(spec), Some(load)) = (&self.spec.predictive, input.load) {
+        if let Some(spec) = &self.spec.predictive
+            && predictive::has_load(input)
+        {
+            let ready = ready_replicas(input);
             predictive::record(
                 spec,
                 state
                     .predictive
                     .get_or_insert_with(PredictiveState::default),
-                now,
-                load,
+                input,
+                ready,
+                ready >= self.spec.max_replicas,
             );
         }
 
@@ -822,6 +826,27 @@ fn raise_to_floor(
         reason,
     });
     floor
+}
+
+/// The replicas serving now: `ready_replicas`, else the ready pods of `pods`, else
+/// `current_replicas`.
+fn ready_replicas(input: &DecisionInput) -> u32 {
+    if let Some(ready) = input.ready_replicas {
+        return ready;
+    }
+    input.pods.as_ref().map_or(input.current_replicas, |pods| {
+        let ready = pods
+            .iter()
+            .filter(|p| {
+                !p.deleting
+                    && p.phase == hpa::PodPhase::Running
+                    && p.ready
+                        .as_ref()
+                        .is_some_and(|r| r.status == hpa::ConditionStatus::True)
+            })
+            .count();
+        u32::try_from(ready).unwrap_or(u32::MAX)
+    })
 }
 
 fn has_hpa_zero_gate(compat: crate::spec::Compatibility) -> bool {

@@ -206,8 +206,10 @@ fn tune_picks_a_predictive_policy_when_the_reactive_ones_cannot_meet_the_slo() {
         quantiles: vec![0.95],
         peak_utilizations: vec![0.86],
         startups_s: vec![300],
+        slo_cost_ratios: vec![],
     };
-    let best = tune(&trace, &fleet, 99.5, &grid, &mut |_| {}).unwrap();
+    let best = tune(&trace, &fleet, 99.5, &grid, 0.0, &mut |_| {}).unwrap();
+    assert!(best.held_out.is_none());
     assert_eq!(best.tried, 2);
     assert_eq!(best.feasible, 1, "{:?}", best.scores);
     let predictive = best.spec.predictive.expect("the predictive policy won");
@@ -217,7 +219,7 @@ fn tune_picks_a_predictive_policy_when_the_reactive_ones_cannot_meet_the_slo() {
 
 #[test]
 fn a_forecasting_policy_is_scored_on_its_forecasts() {
-    use replicast::sim::{PredictivePolicy, predictive_policy};
+    use replicast::sim::{PredictivePolicy, Provision, predictive_policy};
     // two days of an hourly rhythm with a little deterministic noise
     let trace = minutes(
         (0..2 * 1440)
@@ -229,9 +231,12 @@ fn a_forecasting_policy_is_scored_on_its_forecasts() {
     );
     let fleet = fleet(40);
     let knobs = PredictivePolicy {
-        target_pct: 70,
-        quantile: 0.9,
-        peak_utilization: 0.9,
+        backstop_pct: 70,
+        provision: Provision::Quantile {
+            target_pct: 70,
+            quantile: 0.9,
+            peak_utilization: 0.9,
+        },
         startup_s: 120,
     };
     let spec = predictive_policy(&fleet, 60, &knobs).unwrap();
@@ -251,4 +256,116 @@ fn a_forecasting_policy_is_scored_on_its_forecasts() {
     let reactive = simulate(&trace, &fleet, &hpa(), "hpa", &mut |_| {}).unwrap();
     assert_eq!(reactive.scores.forecast_mase, None);
     assert_eq!(reactive.scores.forecast_coverage90, None);
+}
+
+/// Six hours of one-second request counts: Poisson around a ten-minute wave of 20 ± 15 per second
+/// (Knuth's method on a fixed linear congruential generator: the same series on every run).
+fn one_second_requests() -> Trace {
+    let mut seed: u64 = 42;
+    let mut uniform = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 11) as f64) / ((1u64 << 53) as f64)
+    };
+    let values = (0..6 * 3600)
+        .map(|t| {
+            let rate = 20.0 + 15.0 * (f64::from(t) / 600.0 * std::f64::consts::TAU).sin();
+            let (limit, mut product, mut count) = ((-rate).exp(), uniform(), 0.0);
+            while product > limit {
+                product *= uniform();
+                count += 1.0;
+            }
+            count
+        })
+        .collect();
+    Trace::new((0..6 * 3600).collect(), values).unwrap()
+}
+
+#[test]
+fn a_one_second_trace_is_forecast_at_the_policy_s_resolution_not_per_decision_sample() {
+    use replicast::sim::{PredictivePolicy, forecast_interval_s, predictive_policy};
+    let trace = one_second_requests();
+    let fleet = Fleet::for_trace(&trace, 5.0, 120, 0, 100);
+    let spec = predictive_policy(&fleet, 1, &PredictivePolicy::default_for(120)).unwrap();
+    let predictive = spec.predictive.as_ref().unwrap();
+    // decisions every 15 s, forecasts of 30 s means (a quarter of the start-up)
+    assert_eq!(predictive.decision_interval_s, 15);
+    assert_eq!(predictive.sample_interval_s, forecast_interval_s(1, 120));
+    assert_eq!(predictive.sample_interval_s, 30);
+    let run = simulate(
+        &trace,
+        &fleet,
+        &Scaler::new(spec).unwrap(),
+        "p",
+        &mut |_| {},
+    )
+    .unwrap();
+    // scored against the trace's 30 s means: the ten-minute wave is learned, so the one-step
+    // forecasts beat the naive one by far, and the 90 % intervals cover about 90 %
+    let mase = run.scores.forecast_mase.expect("scored");
+    let coverage = run.scores.forecast_coverage90.expect("scored");
+    assert!(mase < 0.8, "MASE {mase}");
+    assert!((0.8..=0.98).contains(&coverage), "coverage {coverage}");
+    // and the fleet keeps up with the wave at the scale the trace's per-second noise allows
+    let hpa = simulate(&trace, &fleet, &hpa(), "hpa", &mut |_| {}).unwrap();
+    assert!(
+        run.scores.minutes_overloaded < hpa.scores.minutes_overloaded,
+        "predictive {} min, hpa {} min",
+        run.scores.minutes_overloaded,
+        hpa.scores.minutes_overloaded
+    );
+}
+
+#[test]
+fn tune_scores_its_pick_on_the_tail_it_did_not_search() {
+    use replicast::sim::{TuneGrid, tune};
+    let fleet = Fleet {
+        capacity_per_replica: 10.0,
+        startup_s: 120,
+        decision_interval_s: 60,
+        min_replicas: 1,
+        max_replicas: 100,
+        initial_replicas: 10,
+    };
+    let grid = TuneGrid {
+        targets: vec![60, 80, 95],
+        tolerances: vec![0.1],
+        down_windows_s: vec![300],
+        quantiles: vec![],
+        slo_cost_ratios: vec![],
+        ..TuneGrid::default()
+    };
+    // four days of a slow daily wave: the tail looks like the rest, the pick holds there
+    let wave = |m: i64| 300.0 + 200.0 * ((m % 1440) as f64 / 1440.0 * std::f64::consts::TAU).sin();
+    let steady = minutes((0..4 * 1440).map(wave).collect());
+    let best = tune(&steady, &fleet, 99.0, &grid, 25.0, &mut |_| {}).unwrap();
+    let tail = best.held_out.expect("a quarter held back");
+    assert_eq!(tail.steps, 1440);
+    assert!((tail.allowed_minutes - 14.4).abs() < 1e-9);
+    assert!(tail.meets_slo, "{:?}", tail.scores);
+    // the same, with bursts in the last day only: chosen without them, the pick misses there
+    let bursty = minutes(
+        (0..4 * 1440)
+            .map(|m| {
+                wave(m)
+                    * if m >= 3 * 1440 && m % 60 < 10 {
+                        3.0
+                    } else {
+                        1.0
+                    }
+            })
+            .collect(),
+    );
+    let best = tune(&bursty, &fleet, 99.0, &grid, 25.0, &mut |_| {}).unwrap();
+    let tail = best.held_out.unwrap();
+    assert!(!tail.meets_slo, "{:?}", tail.scores);
+    assert!(tail.scores.minutes_overloaded > tail.allowed_minutes);
+    // nothing to search on is a clear error
+    let err = tune(&steady, &fleet, 99.0, &grid, 95.0, &mut |_| {}).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        err.message(),
+        "the held-out share must be a percentage in [0, 90], got 95"
+    );
 }

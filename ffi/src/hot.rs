@@ -166,10 +166,10 @@ fn decision_input(input: &replicast_aggregated_input, values: &[f64]) -> FfiResu
                 ready_replicas: input.ready_replicas,
             })
             .collect(),
-        // the plain-struct form carries no load sample yet: predictive specs use the JSON form
-        load: None,
         signals: std::collections::BTreeMap::new(),
         healthy,
+        // the plain-struct form carries no load sample yet: predictive specs use the JSON form
+        ..DecisionInput::default()
     })
 }
 

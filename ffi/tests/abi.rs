@@ -429,6 +429,66 @@ fn decide_json_equals_the_core() {
     }
 }
 
+#[test]
+fn a_predictive_spec_with_an_slo_and_load_samples_equal_the_core() {
+    const SLO_SPEC: &str = r#"{"min_replicas": 1, "max_replicas": 100, "predictive": {
+        "capacity_per_replica": 10, "decision_interval_s": 15, "warmup_samples": 10,
+        "slo": {"max_overloaded_pct": 0.5, "max_cost_ratio": 1.2}}}"#;
+    let mut s = null_mut();
+    let st_new = unsafe {
+        replicast_scaler_new(
+            SLO_SPEC.as_ptr().cast(),
+            SLO_SPEC.len(),
+            &raw mut s,
+            null_mut(),
+        )
+    };
+    assert_eq!(st_new, replicast_status::Ok);
+    let st = state();
+    let core =
+        replicast_core::Scaler::new(replicast_core::ScalerSpec::from_json(SLO_SPEC).unwrap())
+            .unwrap();
+    let mut core_state = replicast_core_state();
+    let mut text = String::new();
+    for i in 1..=60_i64 {
+        let samples: Vec<String> = (0..15)
+            .map(|j| format!("{}", 200 + (i * 15 + j) % 60))
+            .collect();
+        let input = format!(
+            r#"{{"now_ms": {}, "current_replicas": 30, "ready_replicas": 30, "load_samples": {{"step_ms": 1000, "values": [{}]}}}}"#,
+            NOW + i * 15_000,
+            samples.join(", ")
+        );
+        let (status, _, out, _) = decide_json(s, st, &input, 1 << 16);
+        assert_eq!(status, replicast_status::Ok);
+        let want = core
+            .decide(&mut core_state, &serde_json::from_str(&input).unwrap())
+            .unwrap();
+        assert_eq!(out, serde_json::to_string(&want).unwrap());
+        text = out;
+    }
+    assert!(
+        text.contains("peaks at 229.5") && text.contains("(budget 0.5 %)"),
+        "{text}"
+    );
+    assert_eq!(state_json(st), core_state.to_json());
+    // a bad sample is an InvalidInput status naming it
+    let bad = format!(
+        r#"{{"now_ms": {}, "current_replicas": 30, "load_samples": {{"step_ms": 1000, "values": [1, -1]}}}}"#,
+        NOW + 61 * 15_000
+    );
+    let (status, _, _, err) = decide_json(s, st, &bad, 4096);
+    assert_eq!(status, replicast_status::InvalidInput);
+    assert_eq!(
+        take(err).1,
+        "load_samples.values[1] must be a finite number >= 0, got -1"
+    );
+    unsafe {
+        replicast_scaler_state_free(st);
+        replicast_scaler_free(s);
+    }
+}
+
 fn replicast_core_scaler() -> replicast_core::Scaler {
     replicast_core::Scaler::new(replicast_core::ScalerSpec::from_json(SPEC).unwrap()).unwrap()
 }

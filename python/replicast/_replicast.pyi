@@ -167,6 +167,9 @@ class Scaler:
         signals: Mapping[str, float] | None = None,
         healthy: bool | None = None,
         load: float | None = None,
+        load_since_ms: int | None = None,
+        load_samples: npt.ArrayLike | None = None,
+        load_step_ms: int | None = None,
     ) -> Decision:
         """Decides the replicas for one workload, updating ``state`` on success.
 
@@ -184,7 +187,14 @@ class Scaler:
                 ``{"kind": "unavailable", "reason": "prometheus down"}``.
             signals: Named values for the threshold source.
             healthy: The caller's health check; ``False`` blocks scale-down.
-            load: The load of the last sample interval, for the predictive source.
+            load: The mean load since ``load_since_ms`` (or over the predictive source's last
+                sample interval), for the predictive source, in the units of its
+                ``capacity_per_replica``.
+            load_since_ms: Where the window of ``load`` starts.
+            load_samples: Instead of ``load``: the load samples since the previous decision,
+                oldest first, the last ending at ``now_ms`` (1-D array-like); the predictive
+                source averages them into its own sample interval.
+            load_step_ms: The spacing of ``load_samples``, ms (required with them).
 
         Returns:
             The decision, with its proposals, steps and conditions.

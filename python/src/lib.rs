@@ -19,7 +19,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use replicast::hpa::{MetricInput, Pod};
-use replicast::{Decision, DecisionInput, Scaler, ScalerSpec, ScalerState};
+use replicast::{Decision, DecisionInput, LoadSamples, Scaler, ScalerSpec, ScalerState};
 
 use crate::convert::{Floats, Role, floats, from_value, to_value, type_name};
 use crate::error::{SerializationError, invalid_input, to_pyerr};
@@ -445,7 +445,12 @@ impl PyScaler {
     ///         {"kind": "aggregated", "value": 85.0, "ready_replicas": 4}.
     ///     signals: Named values for the threshold source.
     ///     healthy: The caller's health check; False blocks scale-down.
-    ///     load: The load of the last sample interval, for the predictive source.
+    ///     load: The mean load since load_since_ms (or over the predictive source's last
+    ///         sample interval), for the predictive source.
+    ///     load_since_ms: Where the window of load starts.
+    ///     load_samples: Instead of load: the load samples since the previous decision,
+    ///         oldest first, the last ending at now_ms (1-D array-like).
+    ///     load_step_ms: The spacing of load_samples, ms (required with them).
     ///
     /// Returns:
     ///     The Decision, with its proposals, steps and conditions.
@@ -455,7 +460,8 @@ impl PyScaler {
     ///     TypeError: An argument of the wrong type.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (state, *, now_ms, current_replicas, status_replicas=None,
-        ready_replicas=None, pods=None, metrics=None, signals=None, healthy=None, load=None))]
+        ready_replicas=None, pods=None, metrics=None, signals=None, healthy=None, load=None,
+        load_since_ms=None, load_samples=None, load_step_ms=None))]
     fn decide(
         &self,
         py: Python<'_>,
@@ -469,7 +475,22 @@ impl PyScaler {
         signals: Option<BTreeMap<String, f64>>,
         healthy: Option<bool>,
         load: Option<f64>,
+        load_since_ms: Option<i64>,
+        load_samples: Option<&Bound<'_, PyAny>>,
+        load_step_ms: Option<i64>,
     ) -> PyResult<PyDecision> {
+        let load_samples = match (load_samples, load_step_ms) {
+            (Some(values), Some(step_ms)) => Some(LoadSamples {
+                step_ms,
+                values: floats(values, "load_samples", &[1])?.data,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(PyTypeError::new_err(
+                    "load_samples and load_step_ms go together: give both or neither",
+                ));
+            }
+        };
         let input = DecisionInput {
             now_ms,
             current_replicas: replicas_arg("current_replicas", current_replicas)?,
@@ -484,6 +505,8 @@ impl PyScaler {
             signals: signals.unwrap_or_default(),
             healthy,
             load,
+            load_since_ms,
+            load_samples,
         };
         let state = state.get();
         let scaler = &self.scaler;

@@ -198,3 +198,55 @@ def test_panics_do_not_abort() -> None:
     scaler = replicast.Scaler(CPU_SPEC)
     with pytest.raises((InvalidInputError, OverflowError)):
         scaler.decide(replicast.ScalerState(), now_ms=2**70, current_replicas=1, metrics=[])
+
+
+def test_predictive_load_samples_and_slo() -> None:
+    """One-second load samples since the previous decision are averaged into the predictive
+    source's minute samples, and its headroom is calibrated to the SLO."""
+    import numpy as np
+
+    scaler = replicast.Scaler(
+        {
+            "min_replicas": 1,
+            "max_replicas": 100,
+            "predictive": {
+                "capacity_per_replica": 10,
+                "decision_interval_s": 15,
+                "warmup_samples": 10,
+                "slo": {"max_overloaded_pct": 0.5, "max_cost_ratio": 1.2},
+            },
+        }
+    )
+    state = replicast.ScalerState()
+    decision = None
+    for i in range(1, 4 * 30 + 1):
+        samples = 200.0 + (i * 15 + np.arange(15)) % 60  # a 60 s sawtooth, mean 229.5
+        decision = scaler.decide(
+            state,
+            now_ms=NOW_MS + i * 15_000,
+            current_replicas=30,
+            ready_replicas=30,
+            load_samples=samples,
+            load_step_ms=1_000,
+        )
+    assert decision is not None
+    (reason,) = [p["reason"] for p in decision.proposals if p["source"] == "predictive"]
+    assert "peaks at 229.5" in reason and "σ" in reason and "(budget 0.5 %)" in reason
+    assert "(bound 1.2)" in reason
+    # the state round-trips with its calibration
+    assert replicast.ScalerState.from_json(state.to_json()) == state
+
+    with pytest.raises(TypeError, match="load_samples and load_step_ms go together"):
+        scaler.decide(state, now_ms=NOW_MS + 10**7, current_replicas=30, load_samples=[1.0])
+    with pytest.raises(InvalidInputError, match=r"load_samples.values\[1\] must be a finite"):
+        scaler.decide(
+            state,
+            now_ms=NOW_MS + 10**7,
+            current_replicas=30,
+            load_samples=[1.0, float("nan")],
+            load_step_ms=1_000,
+        )
+    with pytest.raises(InvalidConfigError, match="max_overloaded_pct must be in"):
+        replicast.Scaler(
+            {"max_replicas": 5, "predictive": {"capacity_per_replica": 1, "slo": {"max_overloaded_pct": 80}}}
+        )

@@ -50,6 +50,7 @@ pub use period::{PeriodConfig, detect_periods};
 pub use regression::{FittedRegression, Regression};
 pub use seasonal_naive::{FittedSeasonalNaive, SeasonalNaive};
 pub use series::{Regular, regularize};
+pub(crate) use stats::{normal_cdf, normal_quantile};
 
 /// A forecast: `point` predictions for steps `1..=horizon` after the last observation, and
 /// optionally a central prediction interval at one level.

@@ -11,6 +11,14 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
     }
 }
 
+/// The standard normal distribution function at `x`.
+pub(crate) fn normal_cdf(x: f64) -> f64 {
+    match Normal::new(0.0, 1.0) {
+        Ok(n) => n.cdf(x),
+        Err(_) => 0.5,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -21,5 +29,8 @@ mod tests {
         assert!((normal_quantile(0.95) - 1.644_853_626_951_472_2).abs() < 1e-9);
         assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-9);
         assert!(normal_quantile(0.5).abs() < 1e-12);
+        // scipy.stats.norm.cdf(1.959963984540054) = 0.975
+        assert!((normal_cdf(1.959_963_984_540_054) - 0.975).abs() < 1e-9);
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-15);
     }
 }

@@ -14,11 +14,15 @@
 //!   `max(15 s, step)`), at the start of a step, the policy sees only the past: the load of the
 //!   previous step and the utilization the ready replicas reported for it,
 //!   `100 × load / (ready × capacity)` percent (demand-based, like a request-rate metric: it is
-//!   not capped at 100 %). Each HPA metric receives it as an aggregated input: the utilization for
-//!   `Utilization` targets, the load per ready replica for `AverageValue`, the total load for
-//!   `Value`. The threshold source receives the signals `cpu` and `utilization` (the same
-//!   percentage) and `load`; rules on other signals see them missing and never scale down. The
-//!   predictive source receives the previous step's load as its sample.
+//!   not capped at 100 %), where `load` is the mean over the steps since the previous decision
+//!   (one step when decisions are as fine as the trace; the window a metrics pipeline averages
+//!   over when they are coarser) and `ready` the replicas ready in the last of them. Each HPA
+//!   metric receives it as an aggregated input: the utilization for `Utilization` targets, the
+//!   load per ready replica for `AverageValue`, the total load for `Value`. The threshold source
+//!   receives the signals `cpu` and `utilization` (the same percentage) and `load`; rules on other
+//!   signals see them missing and never scale down. The predictive source receives every step
+//!   since the previous decision as `load_samples` (what a range query returns), and averages
+//!   them to its own `sample_interval_s`.
 //! - **Oracle.** Knows the future load and the start-up delay: it runs exactly
 //!   `needed = clamp(ceil(load / capacity), min, max)` ready replicas in every step (at least one)
 //!   and starts each one `startup_s` ahead, paying for the start-up. It is the cost floor.
@@ -35,10 +39,11 @@
 //! dropped `Σ max(load − ready × capacity, 0)` (and as a percentage of all load); scaling
 //! actions per hour; direction changes (an increase after a decrease or the reverse) per hour.
 //! When the policy forecasts (a predictive source past its warm-up), its one-step-ahead forecasts
-//! of the load (made at each decision, for the step that starts) are scored too: MASE
-//! `Σ|y − ŷ| / n ÷ (Σ_t |y_t − y_{t−1}| / (T − 1))` (scaled by the trace's own one-step naive
-//! error), and the share of those steps inside the forecast's 90 % interval. A model that
-//! declines to forecast is not scored at that step.
+//! of the load are scored too, at the source's resolution: each forecast of a sample (the mean
+//! load over the `sample_interval_s` that starts when the previous sample ends) against that mean
+//! in the trace, MASE `Σ|y − ŷ| / n ÷ (Σ_t |y_t − y_{t−1}| / (T − 1))` (scaled by the one-step
+//! naive error of the trace averaged the same way), and the share inside the forecast's 90 %
+//! interval. A model that declines to forecast is not scored for that sample.
 //!
 //! ```
 //! use replicast::sim::{simulate, Fleet, Trace};
@@ -62,12 +67,13 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 pub use defaults::{
-    AUTO_PEAK_REPLICAS, PredictivePolicy, TARGET_UTILIZATION, default_policies, predictive_policy,
+    AUTO_PEAK_REPLICAS, PredictivePolicy, Provision, TARGET_UTILIZATION, default_policies,
+    forecast_interval_s, policies_with, predictive_policy,
 };
 pub use trace::Trace;
-pub use tune::{TuneGrid, TuneResult, tune};
+pub use tune::{HeldOut, TuneGrid, TuneResult, tune};
 
-use crate::decision::DecisionInput;
+use crate::decision::{DecisionInput, LoadSamples};
 use crate::error::{Error, Result};
 use crate::hpa::MetricInput;
 use crate::scaler::{Scaler, ScalerState};
@@ -158,6 +164,26 @@ pub struct Timeline {
     pub needed: Vec<u32>,
 }
 
+impl Timeline {
+    /// The steps from `from` on.
+    ///
+    /// ```
+    /// let t = replicast::sim::Timeline { load: vec![1.0, 2.0, 3.0], ..Default::default() };
+    /// assert_eq!(t.tail(1).load, [2.0, 3.0]);
+    /// ```
+    #[must_use]
+    pub fn tail(&self, from: usize) -> Timeline {
+        let cut = |v: &[u32]| v.get(from..).unwrap_or_default().to_vec();
+        Timeline {
+            timestamps_s: self.timestamps_s.get(from..).unwrap_or_default().to_vec(),
+            load: self.load.get(from..).unwrap_or_default().to_vec(),
+            ready: cut(&self.ready),
+            provisioned: cut(&self.provisioned),
+            needed: cut(&self.needed),
+        }
+    }
+}
+
 /// The scores of one run (formulas in the module documentation).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
@@ -213,15 +239,18 @@ fn needed(load: f64, capacity: f64) -> u32 {
     }
 }
 
-/// The observation a policy gets at a decision: the previous step's load and utilization.
+/// The observation a policy gets at a decision: the load of the steps since the previous one
+/// (`recent`, each `step_s` long), and the utilization their mean put on the ready replicas.
 fn observation(
     scaler: &Scaler,
     now_ms: i64,
     provisioned: u32,
     ready: u32,
-    load: f64,
+    recent: &[f64],
+    step_s: i64,
     capacity: f64,
 ) -> DecisionInput {
+    let load = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
     let utilization = 100.0 * load / (f64::from(ready.max(1)) * capacity);
     let per_replica = load / f64::from(ready.max(1));
     let metrics = scaler
@@ -259,7 +288,12 @@ fn observation(
         ready_replicas: Some(ready),
         pods: None,
         metrics,
-        load: Some(load),
+        load: None,
+        load_since_ms: None,
+        load_samples: scaler.spec().predictive.as_ref().map(|_| LoadSamples {
+            step_ms: step_s.saturating_mul(1000),
+            values: recent.to_vec(),
+        }),
         signals: [
             ("cpu".to_owned(), utilization),
             ("utilization".to_owned(), utilization),
@@ -293,7 +327,8 @@ pub fn simulate(
     // replicas starting: (first step start at which they serve, count), oldest first
     let mut starting: VecDeque<(i64, u32)> = VecDeque::new();
     let mut timeline = Timeline::default();
-    let mut forecasts: Vec<(usize, crate::predictive::NextSample)> = Vec::new();
+    let mut forecasts: Vec<crate::predictive::NextSample> = Vec::new();
+    let mut last_decision = 0;
     let n = trace.len();
     for k in 0..n {
         let t = trace.timestamps_s()[k];
@@ -310,14 +345,21 @@ pub fn simulate(
                 t.saturating_mul(1000),
                 provisioned,
                 timeline.ready[k - 1],
-                trace.values()[k - 1],
+                &trace.values()[last_decision..k],
+                step_s,
                 capacity,
             );
+            last_decision = k;
             let decision = scaler
                 .decide(&mut state, &input)
                 .map_err(|e| e.context(format!("decision at t = {t} s")))?;
-            if let Some(forecast) = state.forecast_next(0.9) {
-                forecasts.push((k, forecast));
+            // one forecast per sample: the model changes only when a sample completes
+            if let Some(forecast) = state.forecast_next(0.9)
+                && forecasts
+                    .last()
+                    .is_none_or(|f| f.start_ms != forecast.start_ms)
+            {
+                forecasts.push(forecast);
             }
             let desired = decision.replicas;
             if desired > provisioned {
@@ -359,7 +401,14 @@ pub fn simulate(
     }
     progress(n);
     let mut scores = score(&timeline, capacity, step_s);
-    score_forecasts(trace.values(), &forecasts, &mut scores);
+    if let Some(predictive) = &scaler.spec().predictive {
+        score_forecasts(
+            trace,
+            i64::from(predictive.sample_interval_s),
+            &forecasts,
+            &mut scores,
+        );
+    }
     Ok(Run {
         policy: policy.to_owned(),
         timeline,
@@ -367,26 +416,49 @@ pub fn simulate(
     })
 }
 
-/// MASE and 90 % coverage of one-step forecasts `(step, forecast)` against `values`.
+/// MASE and 90 % coverage of one-step forecasts of samples `interval_s` long against the
+/// trace's mean over each of them (forecasts of samples that end past the trace are left out).
 fn score_forecasts(
-    values: &[f64],
-    forecasts: &[(usize, crate::predictive::NextSample)],
+    trace: &Trace,
+    interval_s: i64,
+    forecasts: &[crate::predictive::NextSample],
     scores: &mut Scores,
 ) {
-    if forecasts.is_empty() || values.len() < 2 {
+    let (timestamps, values) = (trace.timestamps_s(), trace.values());
+    let (Some(&first), Some(&last)) = (timestamps.first(), timestamps.last()) else {
+        return;
+    };
+    let end_s = last + trace.step_s();
+    // the trace's mean over [start, start + interval): steps that start inside the sample
+    let mean_over = |start_s: i64| -> Option<f64> {
+        if start_s < first || start_s + interval_s > end_s {
+            return None;
+        }
+        let from = timestamps.partition_point(|&t| t < start_s);
+        let to = timestamps.partition_point(|&t| t < start_s + interval_s);
+        (to > from).then(|| values[from..to].iter().sum::<f64>() / (to - from) as f64)
+    };
+    let whole_samples = (end_s - first) / interval_s.max(1);
+    let aggregated: Vec<f64> = (0..whole_samples)
+        .filter_map(|i| mean_over(first + i * interval_s))
+        .collect();
+    let scored: Vec<(f64, &crate::predictive::NextSample)> = forecasts
+        .iter()
+        .filter_map(|f| Some((mean_over(f.start_ms.div_euclid(1000))?, f)))
+        .collect();
+    if scored.is_empty() || aggregated.len() < 2 {
         return;
     }
-    let naive =
-        values.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (values.len() - 1) as f64;
-    let n = forecasts.len() as f64;
-    let mae = forecasts
-        .iter()
-        .map(|(k, f)| (values[*k] - f.point).abs())
+    let naive = aggregated
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
         .sum::<f64>()
-        / n;
-    let inside = forecasts
+        / (aggregated.len() - 1) as f64;
+    let n = scored.len() as f64;
+    let mae = scored.iter().map(|(y, f)| (y - f.point).abs()).sum::<f64>() / n;
+    let inside = scored
         .iter()
-        .filter(|(k, f)| (f.lower..=f.upper).contains(&values[*k]))
+        .filter(|(y, f)| (f.lower..=f.upper).contains(y))
         .count() as f64;
     scores.forecast_mase = (naive > 0.0).then_some(mae / naive);
     scores.forecast_coverage90 = Some(inside / n);

@@ -33,7 +33,7 @@ mod threshold;
 use serde::{Deserialize, Serialize};
 
 pub use crate::predictive::{
-    ForecastScaleIn, PredictiveMode, PredictiveSpec, ScheduledFloor, Weekday,
+    ForecastScaleIn, PredictiveMode, PredictiveSpec, ScheduledFloor, Slo, Weekday,
 };
 pub use hpa::{
     Behavior, Compatibility, ControllerConfig, MetricSpec, MetricTarget, MissingContainerMetric,

@@ -372,3 +372,50 @@ func TestNativeStaticLibs(t *testing.T) {
 	}
 	t.Skip("rustc printed no native-static-libs line (the library was not rebuilt)")
 }
+
+// The predictive source through the typed input: one-second load samples since the previous
+// decision, averaged into its minute samples, and a headroom calibrated to an overload budget.
+func TestPredictiveWithLoadSamplesAndAnSLO(t *testing.T) {
+	s := mustScaler(t, `{"min_replicas": 1, "max_replicas": 100,
+	  "predictive": {"capacity_per_replica": 10, "decision_interval_s": 15, "warmup_samples": 10,
+	                 "slo": {"max_overloaded_pct": 0.5}}}`)
+	st := NewState()
+	defer st.Close()
+	var d Decision
+	for i := int64(1); i <= 4*30; i++ {
+		values := make([]float64, 15)
+		for j := range values {
+			values[j] = 200 + float64((i*15+int64(j))%60)
+		}
+		ready := uint32(30)
+		var err error
+		d, err = s.Decide(st, DecisionInput{NowMs: now + i*15_000, CurrentReplicas: 30,
+			ReadyReplicas: &ready, LoadSamples: &LoadSamples{StepMs: 1_000, Values: values}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var reason string
+	for _, p := range d.Proposals {
+		if p.Source == "predictive" {
+			reason = p.Reason
+		}
+	}
+	// 30 minute samples of a 60 s sawtooth from 200 to 259: each averages 229.5
+	if !strings.Contains(reason, "peaks at 229.5") || !strings.Contains(reason, "σ") ||
+		!strings.Contains(reason, "(budget 0.5 %)") {
+		t.Fatalf("predictive reason %q", reason)
+	}
+	_, err := s.Decide(st, DecisionInput{NowMs: now + 200*15_000, CurrentReplicas: 30,
+		LoadSamples: &LoadSamples{StepMs: 0, Values: []float64{1}}})
+	var re *Error
+	if !errors.As(err, &re) || re.Code != CodeInvalidInput ||
+		re.Msg != "load_samples.step_ms must be >= 1, got 0" {
+		t.Fatalf("want the step error, got %v", err)
+	}
+	load := 5.0
+	if _, err := s.Decide(st, DecisionInput{NowMs: now + 201*15_000, CurrentReplicas: 30,
+		Load: &load, LoadSamples: &LoadSamples{StepMs: 1_000, Values: []float64{1}}}); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("load and load_samples together: want InvalidInput, got %v", err)
+	}
+}

@@ -22,10 +22,27 @@ type DecisionInput struct {
 	Pods []Pod `json:"pods"`
 	// Metrics has one input per HPA metric of the spec, in spec order.
 	Metrics []MetricInput `json:"metrics,omitempty"`
+	// Load is the mean load since LoadSinceMs (nil: over the predictive source's last sample
+	// interval), for the predictive source, in the units of its capacity_per_replica.
+	Load *float64 `json:"load,omitempty"`
+	// LoadSinceMs is where the window of Load starts.
+	LoadSinceMs *int64 `json:"load_since_ms,omitempty"`
+	// LoadSamples is, instead of Load, the load samples since the previous decision.
+	LoadSamples *LoadSamples `json:"load_samples,omitempty"`
 	// Signals are named values for the threshold source ("cpu", "memory", ...).
 	Signals map[string]float64 `json:"signals,omitempty"`
 	// Healthy is the caller's health check; false blocks scale-down.
 	Healthy *bool `json:"healthy,omitempty"`
+}
+
+// LoadSamples are load samples that end at the decision instant, StepMs apart: with n values,
+// Values[i] is the mean load over the StepMs that end (n-1-i)*StepMs before NowMs (what a range
+// query over the time since the previous decision returns). The predictive source averages them
+// into its own sample interval; parts it has seen before count once (the Rust
+// `replicast::LoadSamples`).
+type LoadSamples struct {
+	StepMs int64     `json:"step_ms"`
+	Values []float64 `json:"values"`
 }
 
 // Pod is a pod of the scale target as the HPA controller sees it.
@@ -226,7 +243,7 @@ type Decision struct {
 
 // Proposal is one source's proposal; Replicas is nil when the source failed.
 type Proposal struct {
-	Source   string  `json:"source"` // hpa, threshold
+	Source   string  `json:"source"` // hpa, threshold, predictive
 	Name     string  `json:"name"`
 	Replicas *uint32 `json:"replicas"`
 	Reason   string  `json:"reason"`

@@ -2,10 +2,13 @@
 //! decision interval more, and propose the replicas that load needs at the target utilization —
 //! so capacity is ready when the load arrives.
 //!
-//! - **Samples.** Each decision may carry `load` (the load of the last sample interval). Samples
-//!   closer together than `sample_interval_s` are ignored after the first; a gap of several
-//!   intervals is filled by repeating the last sample (at most one history length), so the model
-//!   always sees a regular series. At most `history_s` of samples are kept.
+//! - **Samples.** Each decision may carry the load since the previous one: its mean (`load`, over
+//!   `load_since_ms..now_ms`, or one sample interval without it) or the samples themselves
+//!   (`load_samples`). They are averaged, weighted by time, into samples of `sample_interval_s`,
+//!   the forecast's resolution ([`samples`]: overlaps count once, a missed interval repeats the
+//!   last sample, at most one history length), so the model always sees a regular series at a
+//!   resolution that fits the start-up, however fine the caller's samples and decisions. At most
+//!   `history_s` of samples are kept.
 //! - **Warm-up.** Silent until `warmup_samples` samples exist; the decision says how many are
 //!   missing. The seasonal models join once two periods of history exist (refits are daily).
 //! - **Forecast.** The automatic model ([`crate::forecast::Auto`]) is fitted at the end
@@ -17,6 +20,9 @@
 //! - **Quantile.** The point forecast is provisioned at `target_utilization`, its q-quantile at
 //!   `peak_utilization` (default: the target): `ceil(max(point / (capacity × target),
 //!   q-quantile / (capacity × peak)))` over the lead.
+//! - **SLO** (instead of the quantile, [`Slo`]): the headroom above the point forecast is
+//!   calibrated online to an overload budget from the overload actually seen, its average cost
+//!   bounded by what a reactive autoscaler at `target_utilization` would pay ([`slo`]).
 //! - **Scale-in on forecast** (opt-in, [`ForecastScaleIn`]): a forecast that stays low over its
 //!   window replaces the scale-down stabilization window.
 //! - **Scheduled floors** ([`ScheduledFloor`]): minimum replicas by time of day / day of week,
@@ -26,25 +32,33 @@
 //! - **Max capacity.** The proposal is capped at `max_replicas + max_buffer_replicas` before the
 //!   scaler's own bounds; with the default buffer 0 it honours `max_replicas`.
 
+mod samples;
+mod slo;
+
 use serde::{Deserialize, Serialize};
 
+pub use slo::Slo;
+
+use crate::decision::DecisionInput;
 use crate::error::{Error, Result};
 use crate::fixed::Fixed;
-use crate::forecast::{Auto, Fit, FittedModel, Forecast, Predict, Update};
+use crate::forecast::{Auto, Fit, FittedModel, Forecast, Predict};
 use crate::hpa::{ConditionStatus, Pod};
 use crate::time::{Timestamp, secs_to_ms};
+use slo::Calibration;
 
 /// Settings of the predictive source.
 ///
 /// | field | default | unit / range | meaning |
 /// | --- | --- | --- | --- |
-/// | `capacity_per_replica` | required | load units per sample interval, > 0 | load one replica serves at 100 % |
-/// | `target_utilization` | 0.7 | (0, 1] | utilization to provision for |
+/// | `capacity_per_replica` | required | load units, > 0 | load one replica serves at 100 % (in the load's units: a rate, or an amount per sample) |
+/// | `target_utilization` | 0.7 | (0, 1] | utilization to provision for (with `slo`: the reactive target whose cost bounds the headroom) |
 /// | `startup_s` | 120 | s | from scale-up to serving (until learned) |
 /// | `learn_startup` | false | | learn the start-up from the pods' readiness delays |
 /// | `decision_interval_s` | 15 | s | time between decisions |
-/// | `sample_interval_s` | 60 | s, ≥ 1 | cadence of load samples |
-/// | `quantile` | 0.9 | [0.5, 1) | provision to this quantile of the forecast |
+/// | `sample_interval_s` | 60 | s, ≥ 1 | the forecast's resolution: the load is averaged over this interval |
+/// | `quantile` | 0.9 | [0.5, 1) | provision to this quantile of the forecast (without `slo`) |
+/// | `slo` | none | [`Slo`] | an overload budget: the headroom is calibrated to it instead |
 /// | `mode` | `forecast_and_scale` | or `forecast_only` | act, or only report |
 /// | `warmup_samples` | 60 | ≥ 10 | samples before the first forecast |
 /// | `history_s` | 345600 (4 days) | s | history kept for refits |
@@ -62,7 +76,7 @@ use crate::time::{Timestamp, secs_to_ms};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PredictiveSpec {
-    /// Load one replica serves per sample interval at 100 %.
+    /// Load one replica serves at 100 %, in the units of the load the caller passes.
     pub capacity_per_replica: f64,
     /// Utilization to provision for, in (0, 1].
     #[serde(default = "default_target")]
@@ -77,12 +91,16 @@ pub struct PredictiveSpec {
     /// Time between decisions, seconds.
     #[serde(default = "default_interval")]
     pub decision_interval_s: u32,
-    /// Cadence of load samples, seconds.
+    /// The forecast's resolution, seconds: the load is averaged over intervals this long.
     #[serde(default = "default_sample_interval")]
     pub sample_interval_s: u32,
-    /// Quantile of the forecast to provision to.
+    /// Quantile of the forecast to provision to (without `slo`).
     #[serde(default = "default_quantile")]
     pub quantile: f64,
+    /// An overload budget: the headroom above the point forecast is calibrated online to it
+    /// (`quantile` and `peak_utilization` then do not apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
     /// Act on the forecast, or only report it.
     #[serde(default)]
     pub mode: PredictiveMode,
@@ -111,14 +129,19 @@ pub struct PredictiveSpec {
     /// Clip a load sample whose one-step forecast error exceeds this many recent mean absolute
     /// errors before the forecaster absorbs it (0 = off; a second one the same way passes as a
     /// level shift). The reactive sources always see the raw metric.
-    #[serde(default, skip_serializing_if = "is_off")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub outlier_k: f64,
 }
 
 // serde's `skip_serializing_if` passes a reference
 #[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_off(k: &f64) -> bool {
-    *k == 0.0
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero_ms(v: &i64) -> bool {
+    *v == 0
 }
 
 /// Scale-in on forecast: when the forecast says the load stays low for `window_s`, the
@@ -344,6 +367,16 @@ impl PredictiveSpec {
         if self.warmup_samples < 10 {
             return bad("warmup_samples", ">= 10", self.warmup_samples.to_string());
         }
+        if let Some(slo) = &self.slo {
+            slo.validate()?;
+            if self.peak_utilization.is_some() {
+                return bad(
+                    "peak_utilization",
+                    "unset with slo (the calibration sets the headroom)",
+                    format!("{:?}", self.peak_utilization),
+                );
+            }
+        }
         if let Some(peak) = self.peak_utilization
             && !(peak >= self.target_utilization && peak <= 1.0)
         {
@@ -377,6 +410,10 @@ impl PredictiveSpec {
         (self.history_s / self.sample_interval_s).max(self.warmup_samples) as usize
     }
 
+    fn interval_ms(&self) -> i64 {
+        secs_to_ms(i64::from(self.sample_interval_s))
+    }
+
     /// The start-up delay in use: learned when enough readiness delays were seen, else configured.
     fn startup_s(&self, state: &PredictiveState) -> u32 {
         if self.learn_startup && state.startup_delays_s.len() >= MIN_LEARNED_STARTUP_SAMPLES {
@@ -390,9 +427,14 @@ impl PredictiveSpec {
         u64::from(startup_s) + u64::from(self.decision_interval_s)
     }
 
-    fn lead_steps(&self, startup_s: u32) -> usize {
-        let lead = self.lead_s(startup_s);
-        usize::try_from(lead.div_ceil(u64::from(self.sample_interval_s)))
+    /// Samples from the end of the last complete one to the end of the lead; `pending_ms` is the
+    /// time since that end (the part of the next sample already under way).
+    fn lead_steps(&self, startup_s: u32, pending_ms: i64) -> usize {
+        let lead_ms = self
+            .lead_s(startup_s)
+            .saturating_mul(1000)
+            .saturating_add(u64::try_from(pending_ms).unwrap_or(0));
+        usize::try_from(lead_ms.div_ceil(u64::from(self.sample_interval_s.max(1)) * 1000))
             .unwrap_or(1)
             .max(1)
     }
@@ -412,7 +454,20 @@ const PREDICTIVE_REFIT_EVALS: usize = 120;
 pub(crate) struct PredictiveState {
     /// Load samples, oldest first (at most `history_s` of them).
     history: Vec<f64>,
+    /// The end of the last complete sample, where the pending one starts.
     last_sample_ms: Option<Timestamp>,
+    /// The pending sample: load × milliseconds seen so far, and the milliseconds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pending_load: f64,
+    #[serde(default, skip_serializing_if = "is_zero_ms")]
+    pending_ms: i64,
+    /// The end of the newest load window seen (absent in snapshots from before windows: the
+    /// last sample's end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    covered_until_ms: Option<Timestamp>,
+    /// The headroom's calibration, with an `slo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    calibration: Option<Calibration>,
     model: Option<FittedModel>,
     samples_since_fit: u32,
     /// When the scaler last scaled up (for [`ForecastScaleIn::after_scale_up_s`]).
@@ -468,9 +523,10 @@ pub(crate) fn observe_startups(
     }
 }
 
-/// A one-step-ahead forecast with its interval.
+/// A one-step-ahead forecast with its interval: of the sample that starts at `start_ms`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct NextSample {
+    pub start_ms: Timestamp,
     pub point: f64,
     pub lower: f64,
     pub upper: f64,
@@ -495,6 +551,7 @@ impl PredictiveState {
             .ok()?;
         let intervals = forecast.intervals.as_ref()?;
         let sample = NextSample {
+            start_ms: self.last_sample_ms?,
             point: *forecast.point.first()?,
             lower: *intervals.lower.first()?,
             upper: *intervals.upper.first()?,
@@ -522,51 +579,101 @@ pub(crate) struct PredictiveProposal {
     pub floor: Option<(u32, String)>,
 }
 
-fn check_load(load: f64) -> Result<()> {
+fn check_load(field: &str, load: f64) -> Result<()> {
     if load.is_finite() && load >= 0.0 {
         Ok(())
     } else {
         Err(Error::invalid_input(format!(
-            "load must be a finite number >= 0, got {load}"
+            "{field} must be a finite number >= 0, got {load}"
         )))
     }
 }
 
 /// Validates what [`record`] would reject, so that `decide` fails before it changes anything.
-pub(crate) fn check_input(load: Option<f64>) -> Result<()> {
-    load.map_or(Ok(()), check_load)
+pub(crate) fn check_input(input: &DecisionInput) -> Result<()> {
+    if let Some(load) = input.load {
+        check_load("load", load)?;
+    }
+    if let Some(since) = input.load_since_ms {
+        if input.load.is_none() {
+            return Err(Error::invalid_input(
+                "load_since_ms must come with load (the mean load since that instant)",
+            ));
+        }
+        if since >= input.now_ms {
+            return Err(Error::invalid_input(format!(
+                "load_since_ms must be before now_ms ({}), got {since}",
+                input.now_ms
+            )));
+        }
+    }
+    if let Some(samples) = &input.load_samples {
+        if input.load.is_some() {
+            return Err(Error::invalid_input(
+                "load and load_samples are two forms of the same observation: give one",
+            ));
+        }
+        if samples.step_ms <= 0 {
+            return Err(Error::invalid_input(format!(
+                "load_samples.step_ms must be >= 1, got {}",
+                samples.step_ms
+            )));
+        }
+        for (i, &value) in samples.values.iter().enumerate() {
+            check_load(&format!("load_samples.values[{i}]"), value)?;
+        }
+    }
+    Ok(())
 }
 
-/// Adds the sample (filling gaps) and keeps the model current.
+/// Whether the input carries any load for the predictive source.
+pub(crate) fn has_load(input: &DecisionInput) -> bool {
+    input.load.is_some()
+        || input
+            .load_samples
+            .as_ref()
+            .is_some_and(|s| !s.values.is_empty())
+}
+
+/// Adds the load the input carries (the overload and cost it shows to the calibration, the
+/// samples it completes to the history and the model), and keeps the model current.
+/// `ready_replicas` serve the load now; `at_max` when the fleet cannot grow (overload then says
+/// nothing about the headroom).
 pub(crate) fn record(
     spec: &PredictiveSpec,
     state: &mut PredictiveState,
-    now_ms: Timestamp,
-    load: f64,
+    input: &DecisionInput,
+    ready_replicas: u32,
+    at_max: bool,
 ) {
-    let interval_ms = secs_to_ms(i64::from(spec.sample_interval_s));
-    let missing = match state.last_sample_ms {
-        None => 0,
-        Some(last) if now_ms - last < interval_ms => return,
-        // a gap of k intervals: k − 1 samples were never seen; repeat the last one
-        Some(last) => usize::try_from((now_ms - last) / interval_ms - 1).unwrap_or(0),
-    };
-    let cap = spec.capacity_samples();
-    let fill = state.history.last().copied().unwrap_or(load);
-    for value in std::iter::repeat_n(fill, missing.min(cap)).chain(std::iter::once(load)) {
-        state.history.push(value);
-        if let Some(model) = &mut state.model {
-            // finite by construction (checked loads), so the update cannot fail
-            let _ = model.update(value);
+    let interval_ms = spec.interval_ms();
+    // the headroom is calibrated on what it decided: while a forecast exists and acts
+    let calibrating = spec.mode == PredictiveMode::ForecastAndScale && state.model.is_some();
+    for window in samples::windows(input, interval_ms) {
+        if let (Some(slo), true) = (&spec.slo, calibrating)
+            && let Some(unseen) = state.unseen(spec, window)
+        {
+            let reactive = (unseen.mean / (spec.capacity_per_replica * spec.target_utilization))
+                .ceil()
+                .max(1.0);
+            state
+                .calibration
+                .get_or_insert_with(|| Calibration::new(slo))
+                .observe(
+                    slo,
+                    &slo::Observed {
+                        end_ms: unseen.end_ms,
+                        duration_ms: unseen.duration_ms(),
+                        load: unseen.mean,
+                        ready_capacity: (!at_max)
+                            .then(|| f64::from(ready_replicas) * spec.capacity_per_replica),
+                        provisioned: input.current_replicas,
+                        reactive,
+                    },
+                );
         }
-        state.samples_since_fit = state.samples_since_fit.saturating_add(1);
+        state.absorb(spec, window);
     }
-    // trimmed in batches (up to a quarter over), so that a full history is not shifted on every sample
-    if state.history.len() > cap + cap / 4 {
-        let excess = state.history.len() - cap;
-        state.history.drain(..excess);
-    }
-    state.last_sample_ms = Some(now_ms);
     let due = match &state.model {
         None => true,
         // on schedule, or earlier when the model's recent errors have grown
@@ -578,13 +685,14 @@ pub(crate) fn record(
     if due && state.history.len() >= spec.warmup_samples as usize {
         let model = Auto {
             step_s: u64::from(spec.sample_interval_s),
-            horizon: spec.lead_steps(spec.startup_s(state)),
+            horizon: spec.lead_steps(spec.startup_s(state), 0),
             refit_every: spec.refit_every() as usize,
             // a smaller likelihood budget than the default: this refit runs inside a decision
             max_evals: PREDICTIVE_REFIT_EVALS,
             outlier_k: spec.outlier_k,
             ..Auto::default()
         };
+        let cap = spec.capacity_samples();
         let recent = &state.history[state.history.len().saturating_sub(cap)..];
         if let Ok(fitted) = model.fit(recent) {
             state.model = Some(FittedModel::Auto(fitted));
@@ -603,7 +711,10 @@ pub(crate) fn propose(
     let acts = spec.mode == PredictiveMode::ForecastAndScale;
     // the learned start-up sorts the recent delays: once per decision
     let startup_s = spec.startup_s(state);
-    let lead_steps = spec.lead_steps(startup_s);
+    let pending_ms = state
+        .last_sample_ms
+        .map_or(0, |start| now_ms.saturating_sub(start));
+    let lead_steps = spec.lead_steps(startup_s, pending_ms);
     let lead_ms = secs_to_ms(i64::try_from(spec.lead_s(startup_s)).unwrap_or(i64::MAX));
     let floor = spec
         .floors
@@ -642,12 +753,19 @@ pub(crate) fn propose(
     });
     let steps = lead_steps.max(scale_in_steps);
     let mut forecast = Forecast::default();
-    let level = 2.0 * spec.quantile - 1.0;
+    let calibration = spec.slo.as_ref().map(|slo| {
+        state
+            .calibration
+            .clone()
+            .unwrap_or_else(|| Calibration::new(slo))
+    });
+    let level = match &calibration {
+        Some(c) => c.level(),
+        None => Some(2.0 * spec.quantile - 1.0).filter(|l| *l > 0.0),
+    };
     // a model that declines to forecast (worse than repeating the last value) leaves the
     // decision to the reactive sources
-    let predicted = model
-        .predict_into(steps, (level > 0.0).then_some(level), &mut forecast)
-        .is_ok()
+    let predicted = model.predict_into(steps, level, &mut forecast).is_ok()
         && forecast.point.iter().all(|v| v.is_finite());
     if !predicted {
         "no forecast: the model does worse than repeating the last value"
@@ -665,12 +783,21 @@ pub(crate) fn propose(
             .fold(0.0_f64, f64::max)
     };
     let per_replica = spec.capacity_per_replica;
-    let peak_utilization = spec.peak_utilization.unwrap_or(spec.target_utilization);
-    // the expected load at the target, its q-quantile at the peak utilization
+    let target = spec.target_utilization;
+    let peak_utilization = spec.peak_utilization.unwrap_or(target);
+    // replicas for the first n steps ahead
     let need = |n: usize| {
-        (peak(&forecast.point, n) / (per_replica * spec.target_utilization))
-            .max(peak(upper, n) / (per_replica * peak_utilization))
-            .ceil()
+        let expected = peak(&forecast.point, n);
+        let quantile = peak(upper, n).max(expected);
+        if calibration.is_some() {
+            // the calibrated quantile at 100 % (its cost is bounded on average, not here)
+            (quantile / per_replica).ceil()
+        } else {
+            // the expected load at the target, its q-quantile at the peak utilization
+            (expected / (per_replica * target))
+                .max(quantile / (per_replica * peak_utilization))
+                .ceil()
+        }
     };
     let cap = max_replicas.saturating_add(spec.max_buffer_replicas);
     let bounded = |needed: f64| {
@@ -686,12 +813,16 @@ pub(crate) fn propose(
             .last_scale_up_ms
             .map_or(i64::MAX, |t| now_ms.saturating_sub(t));
         if since_up >= secs_to_ms(i64::from(scale_in.after_scale_up_s)) {
-            // the hysteresis of scale-in: the whole window at the q-quantile, at the target
-            let window_peak =
-                peak(upper, scale_in_steps).max(peak(&forecast.point, scale_in_steps));
-            proposal.scale_in_to = Some(bounded(
-                (window_peak / (per_replica * spec.target_utilization)).ceil(),
-            ));
+            // the hysteresis of scale-in: the whole window at the quantile (without an slo, at
+            // the target)
+            let window_need = if calibration.is_some() {
+                need(scale_in_steps)
+            } else {
+                (peak(upper, scale_in_steps).max(peak(&forecast.point, scale_in_steps))
+                    / (per_replica * target))
+                    .ceil()
+            };
+            proposal.scale_in_to = Some(bounded(window_need));
         }
     }
     proposal.replicas = Some(replicas);
@@ -704,15 +835,31 @@ pub(crate) fn propose(
         )
     };
     let fixed = |value: f64, decimals: usize| Fixed { value, decimals };
-    let quantile_pct = fixed(spec.quantile * 100.0, 0);
-    proposal.reason = format!(
-        "load forecast over the next {} s peaks at {} (q{quantile_pct} {}): {replicas} replicas of {} at {} % (q{quantile_pct} at {} %)",
-        u64::try_from(lead_steps).unwrap_or(0) * u64::from(spec.sample_interval_s),
-        fixed(peak(&forecast.point, lead_steps), 3),
-        fixed(peak(upper, lead_steps), 3),
-        per_replica,
-        fixed(spec.target_utilization * 100.0, 0),
-        fixed(peak_utilization * 100.0, 0),
-    ) + &startup;
+    let horizon_s = u64::try_from(lead_steps).unwrap_or(0) * u64::from(spec.sample_interval_s);
+    let expected = fixed(peak(&forecast.point, lead_steps), 3);
+    let quantile_peak = fixed(
+        peak(upper, lead_steps).max(peak(&forecast.point, lead_steps)),
+        3,
+    );
+    proposal.reason = if let (Some(slo), Some(c)) = (&spec.slo, &calibration) {
+        format!(
+            "load forecast over the next {horizon_s} s peaks at {expected}, +{}σ at {quantile_peak}: {replicas} replicas of {per_replica} at 100 %; overloaded {} % of {} h (budget {} %), cost {} of a reactive {} % target's (bound {})",
+            fixed(c.z, 2),
+            fixed(c.overloaded_pct(), 3),
+            fixed(c.observed_ms as f64 / 3_600_000.0, 1),
+            slo.max_overloaded_pct,
+            fixed(c.cost_ratio(), 2),
+            fixed(target * 100.0, 0),
+            slo.max_cost_ratio,
+        )
+    } else {
+        let quantile_pct = fixed(spec.quantile * 100.0, 0);
+        format!(
+            "load forecast over the next {horizon_s} s peaks at {expected} (q{quantile_pct} {}): {replicas} replicas of {per_replica} at {} % (q{quantile_pct} at {} %)",
+            fixed(peak(upper, lead_steps), 3),
+            fixed(target * 100.0, 0),
+            fixed(peak_utilization * 100.0, 0),
+        )
+    } + &startup;
     proposal
 }
