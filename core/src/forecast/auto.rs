@@ -54,19 +54,23 @@ use crate::error::{Error, Result};
 /// (and reported so by [`FittedAuto::losses`]). Each is fitted on the first `1 - holdout` of the
 /// series and updated through the rest, forecasting `horizon` steps at every origin; the loss is
 /// `Σ w·|y - ŷ|` with `w = under_weight` when `y > ŷ`. One more candidate is scored from those
-/// forecasts without fitting anything: [`Candidate::Combined`], the equal-weight mean of the
-/// non-seasonal ETS and the best of the seasonal ETS, regression and multi-seasonal candidates
-/// (the level of the one, the shape of the other; no margin). The winner's form is refitted on
-/// the whole series (warm-started from the training part's parameters, with a tenth of
-/// `max_evals`); a combination keeps its members as validated. The winner then gets an **error
-/// correction** when it lowers its validation loss: an autoregressive term on its own one-step
-/// errors (the latest two), fitted by least squares per step ahead on the validation part, that
-/// carries forward the share of a miss that persisted there (a level the model lags, a day
-/// running above the usual one); point and bounds move together, and each update records the
-/// new error. If the winner's loss (corrected) exceeds persistence's (naive, period 1) by more
-/// than `no_forecast_margin`, the fitted model declines to forecast (a predictive source then
-/// stays silent and the reactive policy decides). When the work budget runs out, the seasonal
-/// ETS candidate is skipped (cheaper model).
+/// forecasts without fitting anything: [`Candidate::Combined`], the weighted mean of the
+/// non-seasonal ETS (3/4) and the best of the seasonal ETS, regression and multi-seasonal
+/// candidates (1/4): the level of the one, the shape of the other; no margin. The winner's form
+/// is refitted on the whole series (warm-started from the training part's parameters, with a
+/// tenth of `max_evals`); a combination keeps its members as validated. The winner then gets an
+/// **error correction** when it lowers its validation loss: a term on its own latest one-step
+/// error and on an exponentially weighted mean of those errors (the weight chosen per series,
+/// or no mean), fitted by least squares per step ahead on the validation part, that carries
+/// forward the share of a miss that persisted there (a level the model lags, a day running
+/// above the usual one); point and bounds move together, and each update records the new error
+/// (O(1)). Its intervals are then **calibrated** on the same validation errors: per step ahead,
+/// quantiles of the errors relative to the model's 90 % half-width rescale the model's interval
+/// at every level (never below half its width; the normal shape kept above 90 %). If the
+/// winner's loss (corrected) exceeds persistence's (naive, period 1) by more than
+/// `no_forecast_margin`, the fitted model declines to forecast (a predictive source then stays
+/// silent and the reactive policy decides). When the work budget runs out, the seasonal ETS
+/// candidate is skipped (cheaper model).
 ///
 /// ```
 /// use replicast::forecast::{Auto, Fit, Predict};
@@ -137,7 +141,7 @@ pub enum Candidate {
     Regression,
     /// [`super::MultiSeasonal`]: seasonal profiles plus ETS on the remainder.
     MultiSeasonal,
-    /// The equal-weight mean of the non-seasonal ETS and one seasonal candidate
+    /// The weighted mean (3/4, 1/4) of the non-seasonal ETS and one seasonal candidate
     /// ([`Candidate::EtsSeasonal`], [`Candidate::Regression`] or [`Candidate::MultiSeasonal`]):
     /// the level of the one, the daily shape of the other ([`FittedAuto::combined_members`]).
     Combined,
@@ -150,7 +154,7 @@ enum Chosen {
     Ets(FittedEts),
     Regression(FittedRegression),
     MultiSeasonal(FittedMultiSeasonal),
-    /// The mean of the non-seasonal ETS (`level`) and a seasonal model; never nested.
+    /// The weighted mean of the non-seasonal ETS (`level`) and a seasonal model; never nested.
     Combined {
         level: Box<Chosen>,
         seasonal: Box<Chosen>,
@@ -368,7 +372,7 @@ fn rolling_loss<M: Predict + Update>(
     })
 }
 
-/// [`rolling_loss`]'s figures for the equal-weight mean of two rolled-through candidates.
+/// [`rolling_loss`]'s figures for the mean of two rolled-through candidates, `weight` on `b`.
 /// Its interval half-widths are the mean of the members' (the combination averages bounds).
 fn combined_score(a: &Scored, b: &Scored, weight: f64, y: &[f64], h: usize, under: f64) -> Scored {
     let mean = |x: &[f64], z: &[f64]| -> Vec<f64> {
@@ -1427,7 +1431,7 @@ mod tests {
         let mut combined = Chosen::Combined {
             level: Box::new(Chosen::Ets(level.clone())),
             seasonal: Box::new(Chosen::Ets(seasonal.clone())),
-            weight: 0.5,
+            weight: COMBINATION_WEIGHT,
         };
         assert_eq!(combined.candidate_kind(), Candidate::Combined);
         let mut out = Forecast::default();
@@ -1441,12 +1445,21 @@ mod tests {
             b.intervals.unwrap(),
             out.intervals.unwrap(),
         );
+        let mean = |x: f64, z: f64| 0.75 * x + 0.25 * z;
         for i in 0..6 {
-            // reference: the arithmetic mean of the members (exact up to rounding)
-            assert!((out.point[i] - 0.5 * (a.point[i] + b.point[i])).abs() < 1e-12);
-            assert!((io.lower[i] - 0.5 * (ia.lower[i] + ib.lower[i])).abs() < 1e-12);
-            assert!((io.upper[i] - 0.5 * (ia.upper[i] + ib.upper[i])).abs() < 1e-12);
+            // reference: the weighted mean of the members (exact up to rounding)
+            assert!((out.point[i] - mean(a.point[i], b.point[i])).abs() < 1e-12);
+            assert!((io.lower[i] - mean(ia.lower[i], ib.lower[i])).abs() < 1e-12);
+            assert!((io.upper[i] - mean(ia.upper[i], ib.upper[i])).abs() < 1e-12);
         }
+        // a snapshot from before the weight restores as the equal-weight mean it was
+        let mut old = serde_json::to_value(&combined).unwrap();
+        old.as_object_mut().unwrap().remove("weight");
+        let old: Chosen = serde_json::from_value(old).unwrap();
+        let Chosen::Combined { weight, .. } = old else {
+            unreachable!()
+        };
+        assert_eq!(weight, 0.5);
         combined.update(61.0).unwrap();
         let Chosen::Combined {
             level, seasonal, ..
