@@ -323,9 +323,9 @@ const SELECTION_FTOL: f64 = 1e-5;
 const NON_SEASONAL_FIT_POINTS: usize = 1440;
 
 /// A candidate's record on the validation part: its selection loss, its one-step mean absolute
-/// error, its point forecasts (`h` per origin, origin-major), which score combinations, and the
-/// half-widths of its [`CALIBRATION_LEVEL`] intervals at the same places (0 where it gave none),
-/// which calibrate the winner's intervals.
+/// error, its point forecasts (`h` per origin, origin-major), which score combinations, and,
+/// for the winner only ([`validation_widths`]), the half-widths of its [`CALIBRATION_LEVEL`]
+/// intervals at the same places, which calibrate its intervals (empty otherwise).
 struct Scored {
     loss: f64,
     mae: f64,
@@ -348,14 +348,9 @@ fn rolling_loss<M: Predict + Update>(
     let mut out = Forecast::default();
     let (mut loss, mut one_step) = (0.0, 0.0);
     let mut path = Vec::with_capacity(y.len() * h);
-    let mut width = Vec::with_capacity(y.len() * h);
     for i in 0..y.len() {
-        model.predict_into(h, Some(CALIBRATION_LEVEL), &mut out)?;
+        model.predict_into(h, None, &mut out)?;
         path.extend_from_slice(&out.point);
-        match &out.intervals {
-            Some(iv) => width.extend(iv.upper.iter().zip(&out.point).map(|(u, p)| u - p)),
-            None => width.resize(path.len(), 0.0),
-        }
         for (j, f) in out.point.iter().enumerate() {
             if let Some(&v) = y.get(i + j) {
                 loss += selection_loss(v - f, under);
@@ -368,21 +363,37 @@ fn rolling_loss<M: Predict + Update>(
         loss,
         mae: one_step / y.len().max(1) as f64,
         path,
-        width,
+        width: Vec::new(),
     })
 }
 
+/// The half-widths of a model's [`CALIBRATION_LEVEL`] intervals along the validation part
+/// (`h` per origin, as [`rolling_loss`] rolls it; 0 where it gives none), for the winner only:
+/// the model as it was before its validation roll, rolled again. `None` if it fails.
+fn validation_widths(model: &mut Chosen, y: &[f64], h: usize) -> Option<Vec<f64>> {
+    let mut out = Forecast::default();
+    let mut width = Vec::with_capacity(y.len() * h);
+    for &v in y {
+        model
+            .predict_into(h, Some(CALIBRATION_LEVEL), &mut out)
+            .ok()?;
+        match &out.intervals {
+            Some(iv) => width.extend(iv.upper.iter().zip(&out.point).map(|(u, p)| u - p)),
+            None => width.resize(width.len() + h, 0.0),
+        }
+        model.update(v).ok()?;
+    }
+    Some(width)
+}
+
 /// [`rolling_loss`]'s figures for the mean of two rolled-through candidates, `weight` on `b`.
-/// Its interval half-widths are the mean of the members' (the combination averages bounds).
 fn combined_score(a: &Scored, b: &Scored, weight: f64, y: &[f64], h: usize, under: f64) -> Scored {
-    let mean = |x: &[f64], z: &[f64]| -> Vec<f64> {
-        x.iter()
-            .zip(z)
-            .map(|(p, q)| (1.0 - weight) * p + weight * q)
-            .collect()
-    };
-    let path = mean(&a.path, &b.path);
-    let width = mean(&a.width, &b.width);
+    let path: Vec<f64> = a
+        .path
+        .iter()
+        .zip(&b.path)
+        .map(|(p, q)| (1.0 - weight) * p + weight * q)
+        .collect();
     let mut loss = 0.0;
     for (i, forecast) in path.chunks_exact(h).enumerate() {
         for (f, v) in forecast.iter().zip(&y[i..]) {
@@ -399,7 +410,7 @@ fn combined_score(a: &Scored, b: &Scored, weight: f64, y: &[f64], h: usize, unde
         loss,
         mae,
         path,
-        width,
+        width: Vec::new(),
     }
 }
 
@@ -500,28 +511,33 @@ impl Fit for Auto {
         let (yt, yv) = y.split_at(train);
         let period = periods.iter().copied().find(|&p| train >= p).unwrap_or(1);
         let u = self.under_weight;
-        // every candidate tried: (which, loss it competes with, its validation record, model)
-        let mut pool: Vec<(Candidate, f64, Scored, Chosen)> = Vec::new();
+        // every candidate tried: (which, loss it competes with, its validation record, model
+        // rolled through the validation part, the model as fitted: the winner's is rolled again
+        // for its interval widths)
+        let mut pool: Vec<(Candidate, f64, Scored, Chosen, Chosen)> = Vec::new();
         // `margin`: the share by which the candidate's loss is raised before it competes
-        let mut consider = |c: Candidate, margin: f64, scored: Scored, m: Chosen| {
-            pool.push((c, scored.loss * (1.0 + margin), scored, m));
+        let mut consider = |c: Candidate, margin: f64, scored: Scored, m: Chosen, fresh: Chosen| {
+            pool.push((c, scored.loss * (1.0 + margin), scored, m, fresh));
         };
         // Persistence (the reactive reference) and seasonal naive.
         let mut naive = SeasonalNaive::new(1).fit(yt)?;
+        let naive_fresh = naive.clone();
         let persistence = rolling_loss(&mut naive, yv, h, u)?;
         let persistence_loss = persistence.loss;
-        let (seasonal_naive, scored) = if period > 1 {
+        let (seasonal_naive, fresh, scored) = if period > 1 {
             let mut sn = SeasonalNaive::new(period).fit(yt)?;
+            let fresh = sn.clone();
             let scored = rolling_loss(&mut sn, yv, h, u)?;
-            (sn, scored)
+            (sn, fresh, scored)
         } else {
-            (naive, persistence)
+            (naive, naive_fresh, persistence)
         };
         consider(
             Candidate::SeasonalNaive,
             0.0,
             scored,
             Chosen::SeasonalNaive(seasonal_naive),
+            Chosen::SeasonalNaive(fresh),
         );
         // Seasonal naive at the calendar season (daily, else hourly: `evaluate`'s baseline) is
         // always a candidate, so the choice never loses to it on the validation part, also when
@@ -531,12 +547,14 @@ impl Fit for Auto {
         let calendar = calendar_season(n, self.step_s);
         if self.periods.is_none() && calendar > 1 && calendar != period && train >= calendar {
             let mut sn = SeasonalNaive::new(calendar).fit(yt)?;
+            let fresh = Chosen::SeasonalNaive(sn.clone());
             let scored = rolling_loss(&mut sn, yv, h, u)?;
             consider(
                 Candidate::SeasonalNaive,
                 0.0,
                 scored,
                 Chosen::SeasonalNaive(sn),
+                fresh,
             );
         }
         let mut evals = 0;
@@ -552,8 +570,9 @@ impl Fit for Auto {
             .fit_tol(&yt[recent(yt)..], SELECTION_FTOL)
         {
             evals += m.evals();
+            let fresh = Chosen::Ets(m.clone());
             let scored = rolling_loss(&mut m, yv, h, u)?;
-            consider(Candidate::Ets, 0.0, scored, Chosen::Ets(m));
+            consider(Candidate::Ets, 0.0, scored, Chosen::Ets(m), fresh);
         }
         evals += self.try_long_history_candidates(yt, yv, &periods, period, &mut consider);
         let span = period.max(usize::try_from(86_400 / self.step_s).unwrap_or(1));
@@ -573,8 +592,9 @@ impl Fit for Auto {
                 spec.fit_tol(&yt[yt.len().saturating_sub(3 * span)..], SELECTION_FTOL)
             {
                 evals += m.evals();
+                let fresh = Chosen::Ets(m.clone());
                 let scored = rolling_loss(&mut m, yv, h, u)?;
-                consider(Candidate::EtsSeasonal, 0.0, scored, Chosen::Ets(m));
+                consider(Candidate::EtsSeasonal, 0.0, scored, Chosen::Ets(m), fresh);
             }
         }
         let combined = best_combination(&pool, yv, h, u);
@@ -583,7 +603,7 @@ impl Fit for Auto {
             losses.push((Candidate::Combined, scored.loss));
         }
         let best_single = (0..pool.len()).min_by(|&a, &b| pool[a].1.total_cmp(&pool[b].1));
-        let (candidate, loss, scored, mut chosen) = match (combined, best_single) {
+        let (candidate, loss, mut scored, mut chosen, mut fresh) = match (combined, best_single) {
             (Some((level, seasonal, scored)), Some(single)) if scored.loss < pool[single].1 => {
                 // take the higher index first so that the lower one stays in place
                 let seasonal_model = pool.swap_remove(level.max(seasonal));
@@ -598,11 +618,16 @@ impl Fit for Auto {
                     seasonal: Box::new(seasonal_model.3),
                     weight: COMBINATION_WEIGHT,
                 };
-                (Candidate::Combined, scored.loss, scored, chosen)
+                let fresh = Chosen::Combined {
+                    level: Box::new(level_model.4),
+                    seasonal: Box::new(seasonal_model.4),
+                    weight: COMBINATION_WEIGHT,
+                };
+                (Candidate::Combined, scored.loss, scored, chosen, fresh)
             }
             (_, Some(single)) => {
-                let (c, l, scored, m) = pool.swap_remove(single);
-                (c, l, scored, m)
+                let (c, l, scored, m, fresh) = pool.swap_remove(single);
+                (c, l, scored, m, fresh)
             }
             (_, None) => {
                 return Err(Error::insufficient_data(
@@ -618,6 +643,9 @@ impl Fit for Auto {
             }
             _ => (loss, None),
         };
+        if let Some(w) = validation_widths(&mut fresh, yv, h) {
+            scored.width = w;
+        }
         let calibration =
             IntervalCalibration::estimate(&scored, correction.as_deref(), yv, h).map(Box::new);
         let declined = loss > persistence_loss * (1.0 + self.no_forecast_margin);
@@ -836,7 +864,7 @@ impl Update for FittedAuto {
 /// regression or multi-seasonal forecast shrunk towards the ETS is what the margin guarded
 /// against.
 fn best_combination(
-    pool: &[(Candidate, f64, Scored, Chosen)],
+    pool: &[(Candidate, f64, Scored, Chosen, Chosen)],
     yv: &[f64],
     h: usize,
     under: f64,
@@ -851,7 +879,7 @@ fn best_combination(
                 Candidate::EtsSeasonal | Candidate::Regression | Candidate::MultiSeasonal
             )
         })
-        .map(|(i, (_, _, scored, _))| {
+        .map(|(i, (_, _, scored, ..))| {
             (
                 level,
                 i,
@@ -1333,7 +1361,7 @@ impl Auto {
         yv: &[f64],
         periods: &[usize],
         period: usize,
-        consider: &mut impl FnMut(Candidate, f64, Scored, Chosen),
+        consider: &mut impl FnMut(Candidate, f64, Scored, Chosen, Chosen),
     ) -> usize {
         let (h, u) = (self.horizon, self.under_weight);
         let train = yt.len();
@@ -1342,14 +1370,17 @@ impl Auto {
         if period > 1
             && train >= max_lag + REGRESSION_MIN_TRAIN
             && let Ok(mut m) = self.regression_spec(period).fit(yt)
-            && let Ok(scored) = rolling_loss(&mut m, yv, h, u)
         {
-            consider(
-                Candidate::Regression,
-                LONG_HISTORY_MARGIN,
-                scored,
-                Chosen::Regression(m),
-            );
+            let fresh = Chosen::Regression(m.clone());
+            if let Ok(scored) = rolling_loss(&mut m, yv, h, u) {
+                consider(
+                    Candidate::Regression,
+                    LONG_HISTORY_MARGIN,
+                    scored,
+                    Chosen::Regression(m),
+                    fresh,
+                );
+            }
         }
         let budget = self.max_evals / 5;
         let spec = self.multi_seasonal_spec(periods, train, budget);
@@ -1358,12 +1389,14 @@ impl Auto {
             && let Ok(mut m) = spec.fit(yt)
         {
             let spent = m.evals();
+            let fresh = Chosen::MultiSeasonal(m.clone());
             if let Ok(scored) = rolling_loss(&mut m, yv, h, u) {
                 consider(
                     Candidate::MultiSeasonal,
                     LONG_HISTORY_MARGIN,
                     scored,
                     Chosen::MultiSeasonal(m),
+                    fresh,
                 );
             }
             return spent;
