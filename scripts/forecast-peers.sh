@@ -11,7 +11,15 @@
 #   --full-grid   after the peers' own run, score these models on every origin of the peers' grid,
 #                 not only the 40 their time box allows; MODEL:SECONDS keeps a longer time box per
 #                 trace (default "AutoETS,AutoARIMA:60", about 12 minutes; "" to skip;
-#                 scripts/peers_full_grid.py, output in full-grid/)
+#                 scripts/peers_full_grid.py, output in full-grid/). The report also merges
+#                 every target/forecast-peers/full-grid-*/ directory: separate full-grid runs
+#                 made by hand, e.g. MSTL one trace per process (it takes 12 s a call at one
+#                 minute), each with bench_forecast.py's --only TRACE --tag NAME:
+#                   (cd ../shared/peers && ../../main/target/peers-venv/bin/python \
+#                     ../../main/scripts/peers_full_grid.py --peers-dir . --full-grid MSTL:2700 \
+#                     -- --traces-dir ../traces --out ../../main/target/forecast-peers/full-grid-mstl \
+#                     --synthetic "" --no-co2 --no-mem --models SeasonalNaive,MSTL \
+#                     --only nasa_http_1995jul_1min --tag nasa)
 #   after --       extra arguments for bench_forecast.py (see its --help)
 # Environment: REPLICAST_PEERS_DIR (default ../shared/peers), REPLICAST_TRACES_DIR (default
 # ../shared/traces), PYTHON (default python3).
@@ -100,5 +108,6 @@ done
 
 echo "== writing docs/forecast-peers.md"
 "$PY" scripts/forecast_peers_report.py --peers "$OUT" --replicast "$OUT/replicast.jsonl" \
-    --replicast-origins "$OUT/replicast-origins" --full-grid "$OUT/full-grid" \
+    --replicast-origins "$OUT/replicast-origins" \
+    $(for d in "$OUT"/full-grid "$OUT"/full-grid-*/; do [[ -d $d ]] && printf -- '--full-grid %s ' "$d"; done) \
     --out docs/forecast-peers.md

@@ -79,18 +79,21 @@ def load_replicast(path):
     return out
 
 
-def load_peer_origins(peers_dir):
-    """(series, horizon name) -> model -> origin -> MAE from a bench_forecast.py output
-    directory; empty without its raw_origins.csv."""
-    raw = os.path.join(peers_dir, "raw_origins.csv") if peers_dir else ""
+def load_peer_origins(*dirs, tagged=False):
+    """(series, horizon name) -> model -> origin -> MAE from bench_forecast.py output
+    directories (their raw_origins.csv; with `tagged`, also the raw_origins_TAG.csv of runs
+    made with --tag, e.g. one trace per process); empty without them."""
     peers = {}
-    if not os.path.exists(raw):
-        return peers
-    for r in csv.DictReader(open(raw)):
-        if r["mae"] == "":
+    for d in dirs:
+        if not (d and os.path.isdir(d)):
             continue
-        peers.setdefault((r["series"], r["horizon"]), {}).setdefault(r["model"], {})[
-            int(r["origin"])] = float(r["mae"])
+        raws = sorted(glob.glob(os.path.join(d, "raw_origins*.csv" if tagged else "raw_origins.csv")))
+        for raw in raws:
+            for r in csv.DictReader(open(raw)):
+                if r["mae"] == "":
+                    continue
+                peers.setdefault((r["series"], r["horizon"]), {}).setdefault(r["model"], {})[
+                    int(r["origin"])] = float(r["mae"])
     return peers
 
 
@@ -146,7 +149,7 @@ def bootstrap_gap(per_trace, resamples=2000, seed=1):
     return ahead, gaps[int(0.05 * resamples)], gaps[int(0.95 * resamples)]
 
 
-def paired_tables(w, peers_o, ours_o, traces, models):
+def paired_tables(w, peers_o, ours_o, traces, models, per_trace_models=("AutoETS",)):
     """The paired medians per peer (with the bootstrap) and, against AutoETS, per trace."""
     head = ["peer", "traces", "origins per trace"]
     for h, _ in HORIZONS:
@@ -172,20 +175,22 @@ def paired_tables(w, peers_o, ours_o, traces, models):
             cells += [fmt(peer), fmt(mine), f"{ahead:.0%}", f"{lo:+.3f} … {hi:+.3f}"]
         w("| " + " | ".join(cells) + " |")
     w("")
-    if "AutoETS" not in models:
-        return
-    w("Per trace against AutoETS (peer / replicast, origins):")
-    w("")
-    w("| trace | " + " | ".join(f"{h} peer / replicast" for h, _ in HORIZONS) + " | origins |")
-    w("|---|" + "---|" * (len(HORIZONS) + 1))
-    for t in traces:
-        got = [paired_origins(peers_o, ours_o, t, h, "AutoETS") for h, _ in HORIZONS]
-        if not all(got):
-            continue
-        rels = [median_rel([v]) for v in got]
-        w(f"| {t} | " + " | ".join(f"{fmt(p)} / {fmt(r)}" for p, r in rels) +
-          f" | {len(got[0])} |")
-    w("")
+    for m in (m for m in per_trace_models if m in models):
+        w(f"Per trace against {m} (peer / replicast, origins; 'ahead' as above, within the trace):")
+        w("")
+        w("| trace | " + " | ".join(f"{h} peer / replicast | ahead {h}" for h, _ in HORIZONS) +
+          " | origins |")
+        w("|---|" + "---|" * (2 * len(HORIZONS) + 1))
+        for t in traces:
+            got = [paired_origins(peers_o, ours_o, t, h, m) for h, _ in HORIZONS]
+            if not all(got):
+                continue
+            cells = []
+            for v in got:
+                p, r = median_rel([v])
+                cells += [f"{fmt(p)} / {fmt(r)}", f"{bootstrap_gap([v])[0]:.0%}"]
+            w(f"| {t} | " + " | ".join(cells) + f" | {len(got[0])} |")
+        w("")
 
 
 def main():
@@ -193,7 +198,9 @@ def main():
     ap.add_argument("--peers", required=True, help="bench_forecast.py output directory")
     ap.add_argument("--replicast", required=True, help="forecast-eval --json lines")
     ap.add_argument("--replicast-origins", help="forecast-eval --origins CSVs, one per trace")
-    ap.add_argument("--full-grid", help="peers_full_grid.py output directory (optional)")
+    ap.add_argument("--full-grid", action="append", default=[],
+                    help="peers_full_grid.py output directory (optional, repeatable: runs of "
+                         "other models or traces, e.g. MSTL one trace per process with --tag)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
@@ -304,7 +311,7 @@ def main():
           "Medians over the traces of 5-minute step or finer where the peer has origins. " + BOOT_TEXT)
         w("")
         paired_tables(w, peers_o, ours_o, fine, [m for m in models if m != "SeasonalNaive"])
-    grid_o = load_peer_origins(args.full_grid)
+    grid_o = load_peer_origins(*args.full_grid, tagged=True)
     grid_models = sorted({m for d in grid_o.values() for m in d} - {"SeasonalNaive"})
     if grid_o and ours_o and grid_models:
         w("## Paired on the full origin grid")
@@ -316,7 +323,8 @@ def main():
           "settings) or as many as a longer time box allows (the 'origins' column), and "
           "replicast's errors on exactly those origins. " + BOOT_TEXT)
         w("")
-        paired_tables(w, grid_o, ours_o, fine, grid_models)
+        paired_tables(w, grid_o, ours_o, fine, grid_models,
+                      per_trace_models=("AutoETS", "AutoARIMA", "MSTL"))
     w("Caveats: replicast scores every origin of the evaluation region; the peers score up to 200 "
       "(seasonal naive) or 12–40 origins within a time box per (trace, model) — the 'origins' "
       "columns say how many — so a peer's per-trace figure on few origins is indicative only "
