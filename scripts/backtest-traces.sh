@@ -16,7 +16,7 @@ out=docs/backtest.md
   echo "the default policies of \`replicast backtest\` (the seed's HPA: CPU at 70 %, no behavior; the seed's"
   echo "threshold bands on CPU, 70 % / 30 %, cooldowns 30 s / 120 s; the predictive policy: the HPA at 83 %"
   echo "as a reactive backstop and the predictive source with a self-calibrating headroom, an overload"
-  echo "budget of 0.02 % of the time at no more than 1.05 times a reactive 70 % target's cost, scale-in on"
+  echo "budget of 0.05 % of the time at no more than 1.1 times a reactive 70 % target's cost, scale-in on"
   echo "forecast over 300 s) and the oracle (perfect foresight, the cost floor). Capacity per replica: the"
   echo "trace's peak needs 20 replicas at 70 %; start-up 120 s; decisions every max(15 s, trace step)."
   echo "Formulas: the \`replicast::sim\` module documentation. The predictive policy's knobs were picked on"

@@ -168,7 +168,7 @@ fn decide_predictive(c: &mut Criterion) {
     decide_predictive_with(
         c,
         "decide/hpa_plus_predictive_slo",
-        ", slo: {max_overloaded_pct: 0.02, max_cost_ratio: 1.05}, scale_in: {window_s: 300}",
+        ", slo: {max_overloaded_pct: 0.05, max_cost_ratio: 1.1}, scale_in: {window_s: 300}",
     );
 }
 
