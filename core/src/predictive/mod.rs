@@ -650,9 +650,11 @@ pub(crate) fn record(
     // the headroom is calibrated on what it decided: while a forecast exists and acts
     let calibrating = spec.mode == PredictiveMode::ForecastAndScale && state.model.is_some();
     for window in samples::windows(input, interval_ms) {
-        if let (Some(slo), true) = (&spec.slo, calibrating)
-            && let Some(unseen) = state.unseen(spec, window)
-        {
+        // what was seen before counts once, for the calibration and the samples alike
+        let Some(unseen) = state.unseen(spec, window) else {
+            continue;
+        };
+        if let (Some(slo), true) = (&spec.slo, calibrating) {
             let reactive = (unseen.mean / (spec.capacity_per_replica * spec.target_utilization))
                 .ceil()
                 .max(1.0);
@@ -672,7 +674,7 @@ pub(crate) fn record(
                     },
                 );
         }
-        state.absorb(spec, window);
+        state.absorb(spec, unseen);
     }
     let due = match &state.model {
         None => true,
@@ -753,13 +755,17 @@ pub(crate) fn propose(
     });
     let steps = lead_steps.max(scale_in_steps);
     let mut forecast = Forecast::default();
-    let calibration = spec.slo.as_ref().map(|slo| {
-        state
-            .calibration
-            .clone()
-            .unwrap_or_else(|| Calibration::new(slo))
-    });
-    let level = match &calibration {
+    // the calibration so far, or the one a workload starts with (borrowed: no copy per decision)
+    let fresh = spec
+        .slo
+        .as_ref()
+        .filter(|_| state.calibration.is_none())
+        .map(Calibration::new);
+    let calibration = spec
+        .slo
+        .as_ref()
+        .and(state.calibration.as_ref().or(fresh.as_ref()));
+    let level = match calibration {
         Some(c) => c.level(),
         None => Some(2.0 * spec.quantile - 1.0).filter(|l| *l > 0.0),
     };

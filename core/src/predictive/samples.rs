@@ -77,12 +77,9 @@ impl PredictiveState {
         })
     }
 
-    /// Adds the unseen part of a window to the pending sample, completing every sample it reaches
-    /// the end of.
+    /// Adds a window's unseen part (what [`PredictiveState::unseen`] returned) to the pending
+    /// sample, completing every sample it reaches the end of.
     pub(crate) fn absorb(&mut self, spec: &PredictiveSpec, window: Window) {
-        let Some(window) = self.unseen(spec, window) else {
-            return;
-        };
         let interval = spec.interval_ms();
         let pending_start = *self.last_sample_ms.get_or_insert(window.start_ms);
         if window.start_ms >= pending_start + interval {
