@@ -226,15 +226,16 @@ pub(crate) fn tune(
     let s = &result.scores;
     let hours = |steps: usize| steps as f64 * trace.step_s() as f64 / 3600.0;
     let tail_steps = result.held_out.as_ref().map_or(0, |h| h.steps);
-    println!(
+    outln!(
         "# replicast tune on {trace_name}: cheapest of {} HPA and predictive configurations ({} met the SLO)",
-        result.tried, result.feasible
+        result.tried,
+        result.feasible
     );
-    println!(
+    outln!(
         "# SLO {slo} % of time not overloaded; capacity {capacity:.3} per replica per step, start-up {} s",
         fleet.startup_s
     );
-    println!(
+    outln!(
         "# chosen on the first {:.1} h: {:.1} replica-hours, {:.0} minutes overloaded, {:.3} % of load dropped",
         hours(trace.len() - tail_steps),
         s.replica_hours,
@@ -242,7 +243,7 @@ pub(crate) fn tune(
         s.load_dropped_pct
     );
     match &result.held_out {
-        Some(h) => println!(
+        Some(h) => outln!(
             "# on the last {:.1} h, held back from the search: {:.1} replica-hours, {:.0} minutes overloaded (the SLO allows {:.1}: {}), {:.3} % of load dropped",
             hours(h.steps),
             h.scores.replica_hours,
@@ -251,9 +252,9 @@ pub(crate) fn tune(
             if h.meets_slo { "met" } else { "missed" },
             h.scores.load_dropped_pct
         ),
-        None => println!("# nothing held back (--held-out 0): in-sample figures only"),
+        None => outln!("# nothing held back (--held-out 0): in-sample figures only"),
     }
-    print!("{yaml}");
+    out!("{yaml}");
     Ok(())
 }
 
@@ -313,19 +314,19 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
                 })
                 .collect(),
         };
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
         );
     } else if options.markdown {
-        print_markdown(&trace, &trace_name, &fleet, &runs);
+        print_markdown(&trace, &trace_name, &fleet, &runs)?;
     } else {
-        print_table(&trace, &trace_name, &fleet, &runs);
+        print_table(&trace, &trace_name, &fleet, &runs)?;
     }
     if let Some(path) = &options.plot {
         crate::plot::draw(path, &trace_name, &fleet, &runs)?;
         if !options.json {
-            println!("chart written to {}", path.display());
+            outln!("chart written to {}", path.display());
         }
     }
     Ok(())
@@ -367,32 +368,36 @@ fn score_cells(s: &replicast::sim::Scores) -> [String; 13] {
     ]
 }
 
-fn print_table(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
+fn print_table(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) -> Result<(), String> {
     let hours = trace.len() as f64 * trace.step_s() as f64 / 3600.0;
-    println!(
+    outln!(
         "trace {name}: {} steps of {} s ({hours:.1} h), peak {}",
         trace.len(),
         trace.step_s(),
         trace.peak()
     );
-    println!(
+    outln!(
         "fleet: capacity {:.3} per replica per step, start-up {} s, {} replicas at start",
-        fleet.capacity_per_replica, fleet.startup_s, fleet.initial_replicas
+        fleet.capacity_per_replica,
+        fleet.startup_s,
+        fleet.initial_replicas
     );
-    println!();
-    let row = |first: &str, cells: &[String]| {
+    outln!();
+    let row = |first: &str, cells: &[String]| -> Result<(), String> {
         let widths = cells.iter().map(|cell| format!(" {cell:>10}"));
-        println!("{first:<12}{}", widths.collect::<String>());
+        outln!("{first:<12}{}", widths.collect::<String>());
+        Ok(())
     };
-    row("policy", &COLUMNS.map(str::to_owned));
+    row("policy", &COLUMNS.map(str::to_owned))?;
     for run in runs {
-        row(&run.policy, &score_cells(&run.scores));
+        row(&run.policy, &score_cells(&run.scores))?;
     }
+    Ok(())
 }
 
-fn print_markdown(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
+fn print_markdown(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) -> Result<(), String> {
     let hours = trace.len() as f64 * trace.step_s() as f64 / 3600.0;
-    println!(
+    outln!(
         "{name}: {} steps of {} s ({hours:.1} h), peak {}; capacity {:.4} per replica per step, start-up {} s\n",
         trace.len(),
         trace.step_s(),
@@ -400,15 +405,16 @@ fn print_markdown(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) {
         fleet.capacity_per_replica,
         fleet.startup_s
     );
-    println!("| policy | {} |", COLUMNS.join(" | "));
-    println!("|---|{}", "---|".repeat(COLUMNS.len()));
+    outln!("| policy | {} |", COLUMNS.join(" | "));
+    outln!("|---|{}", "---|".repeat(COLUMNS.len()));
     for run in runs {
-        println!(
+        outln!(
             "| {} | {} |",
             run.policy,
             score_cells(&run.scores).join(" | ")
         );
     }
+    Ok(())
 }
 
 /// Writes `forecast-eval --origins`' CSV.
@@ -495,25 +501,31 @@ pub(crate) fn forecast_eval(
             "trace": name, "step_s": trace.step_s(), "model": "auto",
             "evaluation": report, "refit_ms": refit_ms, "update_us": update_us, "total_s": total_s,
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
         );
         return Ok(());
     }
-    println!(
+    outln!(
         "{name}: {} origins, seasonal-naive period {} samples, {} updates and {} refits in {total_s:.2} s; {} origins declined (scored as the last value)",
-        report.origins, report.season, report.updates, report.refits, report.no_forecast
+        report.origins,
+        report.season,
+        report.updates,
+        report.refits,
+        report.no_forecast
     );
-    println!(
-        "refit on up to 4 days (median of 5): {refit_ms:.2} ms; one update: {update_us:.3} µs"
-    );
-    println!(
+    outln!("refit on up to 4 days (median of 5): {refit_ms:.2} ms; one update: {update_us:.3} µs");
+    outln!(
         "{:<8} {:>8} {:>8} {:>8} {:>8}",
-        "horizon", "relMAE", "MASE", "sMAPE", "cov90"
+        "horizon",
+        "relMAE",
+        "MASE",
+        "sMAPE",
+        "cov90"
     );
     for h in &report.horizons {
-        println!(
+        outln!(
             "{:<8} {:>8.3} {:>8.3} {:>8.2} {:>8.3}",
             format!("{}s", h.horizon_s),
             h.rel_mae,

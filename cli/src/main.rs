@@ -6,6 +6,23 @@
 //! replicast backtest [--trace FILE] [--spec FILE ...] [--capacity N|auto] [--startup 120s] [--json] [--plot out.png]
 //! ```
 
+/// Writes to standard output like `print!`, returning an error from the calling function when
+/// stdout fails; a closed pipe (`replicast ... | head`) ends the process quietly with success, as a
+/// reader that stopped reading is not a failure of the command.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))?
+    };
+}
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    () => { out!("\n") };
+    ($($arg:tt)*) => {
+        out!("{}\n", format_args!($($arg)*))
+    };
+}
+
 mod backtest;
 mod plot;
 
@@ -131,6 +148,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// What [`out!`] does: one write to the locked stdout.
+pub(crate) fn write_stdout(text: std::fmt::Arguments) -> Result<(), String> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_fmt(text) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(format!("cannot write to standard output: {e}")),
+    }
+}
+
 fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Recommend {
@@ -197,22 +224,22 @@ fn run(command: Command) -> Result<(), String> {
                 && !json
             {
                 for (name, preset) in &presets {
-                    println!(
+                    outln!(
                         "preset {name}: replicas {}..={}, sources: {}",
                         preset.min_replicas,
                         preset.max_replicas,
                         describe_sources(preset)
                     );
                 }
-                println!(
+                outln!(
                     "(a plain YAML reader keeps the last preset, {})",
                     presets[presets.len() - 1].0
                 );
             }
             if json {
-                println!("{}", spec.to_json());
+                outln!("{}", spec.to_json());
             } else {
-                println!(
+                outln!(
                     "valid: replicas {}..={}, sources: {}",
                     spec.min_replicas,
                     spec.max_replicas,
@@ -296,9 +323,9 @@ fn recommend(spec: &Path, input: &Path, state: Option<&Path>, json: bool) -> Res
     }
     if json {
         let text = serde_json::to_string_pretty(&decision).map_err(|e| e.to_string())?;
-        println!("{text}");
+        outln!("{text}");
     } else {
-        print!("{decision}");
+        out!("{decision}");
     }
     Ok(())
 }

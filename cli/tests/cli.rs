@@ -293,3 +293,23 @@ fn validate_describes_a_predictive_spec_with_an_slo() {
         "valid: replicas 2..=40, sources: hpa (1 metrics), predictive (slo: overloaded at most 0.1 % of the time, cost at most 1 × a reactive 70 % target's)\n"
     );
 }
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_command_quietly() {
+    // `replicast backtest | head -1`: the read end closes before the command writes its table
+    let mut child = Command::new(env!("CARGO_BIN_EXE_replicast"))
+        .args([
+            "backtest",
+            "--trace",
+            &repo("testdata/traces/nab_ec2_cpu_ac20cd_5min.csv"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("replicast starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("replicast ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+}
