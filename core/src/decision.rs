@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::hpa::{Condition, MetricInput, Pod};
+use crate::source::hpa::{Condition, MetricInput, Pod};
 use crate::time::Timestamp;
 
 /// Everything observed for one workload at one instant.

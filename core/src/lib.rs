@@ -9,13 +9,13 @@ mod decision;
 pub mod error;
 mod fixed;
 pub mod forecast;
-pub mod hpa;
-mod predictive;
 mod scaler;
 pub mod sim;
+mod source;
 pub mod spec;
-pub mod threshold;
 pub mod time;
+
+pub use source::{hpa, threshold};
 
 pub use decision::{Decision, DecisionInput, LoadSamples, Proposal, SourceKind, Stage, Step};
 pub use error::{Error, ErrorKind, Result};

@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::{Decision, DecisionInput, Proposal, SourceKind, Stage, Step};
 use crate::error::{Error, Result};
-use crate::hpa::{
+use crate::source::hpa::{
     self, Condition, ConditionReason, ConditionType, HpaHistory, MetricContext, MetricInput,
     MetricSpec, Tolerances, set_condition,
 };
-use crate::predictive::{self, PredictiveProposal, PredictiveState};
+use crate::source::predictive::{self, PredictiveProposal, PredictiveState};
+use crate::source::threshold;
 use crate::spec::{Behavior, ScaleFromZero, ScalerSpec};
-use crate::threshold;
 use crate::time::{Timestamp, secs_to_ms};
 
 /// The version written into every [`ScalerState`]; bumped when the layout changes.
@@ -172,7 +172,7 @@ impl Scaler {
     }
 
     /// Builds without validation: the Kubernetes controller runs whatever the API server
-    /// stored, including metric types it does not know ([`crate::hpa::reconcile`]).
+    /// stored, including metric types it does not know ([`crate::source::hpa::reconcile`]).
     pub(crate) fn unchecked(spec: ScalerSpec) -> Self {
         let metrics = spec
             .hpa

@@ -75,8 +75,8 @@ pub use tune::{HeldOut, TuneGrid, TuneResult, tune};
 
 use crate::decision::{DecisionInput, LoadSamples};
 use crate::error::{Error, Result};
-use crate::hpa::MetricInput;
 use crate::scaler::{Scaler, ScalerState};
+use crate::source::hpa::MetricInput;
 use crate::spec::{MetricSpec, TargetType};
 
 /// The modelled fleet.
@@ -327,7 +327,7 @@ pub fn simulate(
     // replicas starting: (first step start at which they serve, count), oldest first
     let mut starting: VecDeque<(i64, u32)> = VecDeque::new();
     let mut timeline = Timeline::default();
-    let mut forecasts: Vec<crate::predictive::NextSample> = Vec::new();
+    let mut forecasts: Vec<crate::source::predictive::NextSample> = Vec::new();
     let mut last_decision = 0;
     let n = trace.len();
     for k in 0..n {
@@ -421,7 +421,7 @@ pub fn simulate(
 fn score_forecasts(
     trace: &Trace,
     interval_s: i64,
-    forecasts: &[crate::predictive::NextSample],
+    forecasts: &[crate::source::predictive::NextSample],
     scores: &mut Scores,
 ) {
     let (timestamps, values) = (trace.timestamps_s(), trace.values());
@@ -442,7 +442,7 @@ fn score_forecasts(
     let aggregated: Vec<f64> = (0..whole_samples)
         .filter_map(|i| mean_over(first + i * interval_s))
         .collect();
-    let scored: Vec<(f64, &crate::predictive::NextSample)> = forecasts
+    let scored: Vec<(f64, &crate::source::predictive::NextSample)> = forecasts
         .iter()
         .filter_map(|f| Some((mean_over(f.start_ms.div_euclid(1000))?, f)))
         .collect();

@@ -68,7 +68,7 @@ pub enum MetricSpec {
     /// A metric source this version of replicast does not know (a newer API version's, say).
     ///
     /// Never produced by [`super::ScalerSpec`] loading (which rejects unknown types); the
-    /// low-level [`crate::hpa::reconcile`] accepts it and reports `InvalidMetricSourceType` for it,
+    /// low-level [`crate::source::hpa::reconcile`] accepts it and reports `InvalidMetricSourceType` for it,
     /// exactly as the Kubernetes controller does.
     #[serde(skip)]
     Unsupported {

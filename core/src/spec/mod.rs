@@ -32,7 +32,7 @@ mod threshold;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::predictive::{
+pub use crate::source::predictive::{
     ForecastScaleIn, PredictiveMode, PredictiveSpec, ScheduledFloor, Slo, Weekday,
 };
 pub use hpa::{

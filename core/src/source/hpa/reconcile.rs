@@ -2,8 +2,8 @@
 
 use crate::decision::{Decision, DecisionInput};
 use crate::error::Result;
-use crate::hpa::HpaHistory;
 use crate::scaler::{Scaler, ScalerState};
+use crate::source::hpa::HpaHistory;
 use crate::spec::ScalerSpec;
 
 /// Runs one Kubernetes HPA sync (`specs/hpa.md` §1) for `spec` with the controller memory

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::hpa::{ConditionStatus, Pod, PodPhase};
+use crate::source::hpa::{ConditionStatus, Pod, PodPhase};
 use crate::spec::{ControllerConfig, TerminalPods};
 use crate::time::{Timestamp, secs_to_ms};
 

@@ -43,7 +43,7 @@ use crate::decision::DecisionInput;
 use crate::error::{Error, Result};
 use crate::fixed::Fixed;
 use crate::forecast::{Auto, Fit, FittedModel, Forecast, Predict};
-use crate::hpa::{ConditionStatus, Pod};
+use crate::source::hpa::{ConditionStatus, Pod};
 use crate::time::{Timestamp, secs_to_ms};
 use slo::Calibration;
 

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::fixed::Fixed;
-use crate::hpa::pods::{PodClass, classify_pod};
-use crate::hpa::{
+use crate::source::hpa::pods::{PodClass, classify_pod};
+use crate::source::hpa::{
     ConditionReason, ConditionStatus, MetricInput, Pod, PodPhase, PodResourceSample, PodSample,
 };
 use crate::spec::{
