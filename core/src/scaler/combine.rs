@@ -1,0 +1,141 @@
+//! Combine: every source's proposal, and their maximum (with the invalid-metric rule).
+
+use super::Scaler;
+use crate::decision::{Decision, DecisionInput, Proposal, SourceKind, Stage, Step};
+use crate::source::hpa::{
+    self, Condition, ConditionReason, ConditionType, MetricContext, set_condition,
+};
+use crate::source::predictive::PredictiveProposal;
+use crate::source::threshold;
+
+impl Scaler {
+    /// Computes every source's proposal and combines them (max). `None` when the invalid-metric
+    /// rule stops the decision (upstream §6.1): a failed metric never lets the target shrink.
+    pub(super) fn combine(
+        &self,
+        input: &DecisionInput,
+        forecast: Option<PredictiveProposal>,
+        decision: &mut Decision,
+    ) -> Option<i32> {
+        let current = input.current_replicas as i32;
+        let mut combined: Option<i32> = None;
+        let mut first_failure: Option<(ConditionReason, String)> = None;
+        let mut failures = 0usize;
+        if self.spec.hpa.is_some() {
+            let status_replicas = input.status_replicas.unwrap_or(input.current_replicas) as i32;
+            let ctx = MetricContext {
+                current_replicas: current,
+                status_replicas,
+                ready_replicas: input.ready_replicas.map(|r| r as i32),
+                pods: input.pods.as_deref(),
+                tolerances: self.tolerances(),
+                config: &self.spec.controller,
+                now_ms: input.now_ms,
+            };
+            for (metric, metric_input) in self.metrics.iter().zip(&input.metrics) {
+                let name = metric.describe();
+                match hpa::metric_proposal(metric, metric_input, &ctx) {
+                    Ok(p) => {
+                        combined = Some(combined.map_or(p.replicas, |c| c.max(p.replicas)));
+                        decision.proposals.push(Proposal {
+                            source: SourceKind::Hpa,
+                            name,
+                            replicas: Some(p.replicas.max(0) as u32),
+                            reason: p.summary(),
+                        });
+                    }
+                    Err(f) => {
+                        failures += 1;
+                        let message = format!("{name}: {}", f.message);
+                        decision.errors.push(message.clone());
+                        decision.proposals.push(Proposal {
+                            source: SourceKind::Hpa,
+                            name,
+                            replicas: None,
+                            reason: f.message.clone(),
+                        });
+                        if first_failure.is_none() {
+                            first_failure = Some((f.reason, message));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(spec) = &self.spec.threshold {
+            // the signals were checked in `check_input`, so this proposal cannot fail
+            if let Ok(p) = threshold::threshold_proposal(
+                spec,
+                input.current_replicas,
+                &input.signals,
+                input.healthy,
+            ) {
+                let replicas = i32::try_from(p.replicas).unwrap_or(i32::MAX);
+                combined = Some(combined.map_or(replicas, |c| c.max(replicas)));
+                decision.proposals.push(Proposal {
+                    source: SourceKind::Threshold,
+                    name: "threshold bands".to_owned(),
+                    replicas: Some(p.replicas),
+                    reason: p.reason,
+                });
+            }
+        }
+        if let Some(p) = forecast {
+            if p.acts
+                && let Some(r) = p.replicas
+            {
+                let replicas = i32::try_from(r).unwrap_or(i32::MAX);
+                combined = Some(combined.map_or(replicas, |c| c.max(replicas)));
+            }
+            decision.proposals.push(Proposal {
+                source: SourceKind::Predictive,
+                name: if p.acts {
+                    "load forecast"
+                } else {
+                    "load forecast (forecast only)"
+                }
+                .to_owned(),
+                replicas: p.replicas,
+                reason: p.reason,
+            });
+        }
+        if let Some((reason, message)) = first_failure {
+            let value = combined.unwrap_or(0);
+            if combined.is_none() || value < current {
+                set_condition(
+                    &mut decision.conditions,
+                    Condition::new(ConditionType::ScalingActive, false, reason, message),
+                );
+                if failures > 0 && combined.is_some() {
+                    decision.steps.push(Step {
+                        stage: Stage::MetricFailure,
+                        from: value.max(0) as u32,
+                        to: input.current_replicas,
+                        reason: "a metric failed: holding instead of scaling down".to_owned(),
+                    });
+                }
+                return None;
+            }
+        }
+        set_condition(
+            &mut decision.conditions,
+            Condition::new(
+                ConditionType::ScalingActive,
+                true,
+                ConditionReason::ValidMetricFound,
+                "the scaler was able to compute a replica count",
+            ),
+        );
+        // HPA metrics that all failed were handled above; a source-less moment (predictive
+        // warming up, no other source) holds
+        let value = combined.unwrap_or(current);
+        if value != current {
+            decision.steps.push(Step {
+                stage: Stage::Combine,
+                from: input.current_replicas,
+                to: value.max(0) as u32,
+                reason: "largest proposal".to_owned(),
+            });
+        }
+        Some(value)
+    }
+}
