@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::source::hpa::{Condition, MetricInput, Pod};
+use crate::source::keda::KedaStatus;
 use crate::time::Timestamp;
 
 /// Everything observed for one workload at one instant.
@@ -17,7 +18,7 @@ use crate::time::Timestamp;
 /// | `status_replicas` | replicas that exist (`scale.status.replicas`); defaults to `current_replicas` |
 /// | `ready_replicas` | running and ready pods, when `pods` is not given (used by Object/External `value` targets) |
 /// | `pods` | per-pod state, for Kubernetes-exact pod handling; optional when every metric input is aggregated |
-/// | `metrics` | one [`MetricInput`] per `hpa.metrics` entry, in the same order |
+/// | `metrics` | one [`MetricInput`] per `hpa.metrics` entry (or per `keda.triggers` entry), in the same order |
 /// | `load` | the mean load since `load_since_ms` (or over the last sample interval), for the predictive source |
 /// | `load_since_ms` | where the window of `load` starts; absent: one `sample_interval_s` before `now_ms` |
 /// | `load_samples` | instead of `load`: the load samples since the previous decision ([`LoadSamples`]) |
@@ -104,6 +105,8 @@ pub enum SourceKind {
     Threshold,
     /// The load forecast.
     Predictive,
+    /// A KEDA trigger (or the composite metric of its formula).
+    Keda,
 }
 
 /// One source's proposal (one per HPA metric, one for the threshold source).
@@ -139,6 +142,9 @@ pub enum Stage {
     Cooldown,
     /// Scale-to-zero rules raised the value.
     ScaleFromZero,
+    /// KEDA's activation loop: from zero (or idle) when active, to zero (or idle) after the
+    /// cooldown.
+    Activation,
 }
 
 /// One step that changed the value, in pipeline order.
@@ -176,6 +182,9 @@ pub struct Decision {
     pub conditions: Vec<Condition>,
     /// Failed metrics, by message.
     pub errors: Vec<String>,
+    /// KEDA's view: activity, fallback, the formula's value, each trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keda: Option<KedaStatus>,
 }
 
 impl fmt::Display for Decision {
@@ -214,6 +223,33 @@ impl fmt::Display for Decision {
         }
         for e in &self.errors {
             writeln!(f, "  error: {e}")?;
+        }
+        if let Some(k) = &self.keda {
+            write!(
+                f,
+                "  keda: {}{}{}",
+                if k.active { "active" } else { "inactive" },
+                if k.error { ", a trigger failed" } else { "" },
+                if k.fallback { ", fallback served" } else { "" }
+            )?;
+            if let Some(c) = k.composite_value {
+                write!(f, ", composite {c}")?;
+            }
+            writeln!(f)?;
+            for t in &k.triggers {
+                let value = t.value.map_or_else(|| "-".to_owned(), |v| v.to_string());
+                writeln!(
+                    f,
+                    "    trigger {}: {value}{}{} (failures {})",
+                    t.name,
+                    if t.active { ", active" } else { "" },
+                    if t.fallback { ", fallback" } else { "" },
+                    t.failures
+                )?;
+            }
+            for note in &k.notes {
+                writeln!(f, "    {note}")?;
+            }
         }
         Ok(())
     }

@@ -76,6 +76,7 @@ fn never_below_the_reactive_proposal_and_ready_before_the_load() {
     let scaler = Scaler::new(spec("")).unwrap();
     let reactive = Scaler::new(ScalerSpec {
         predictive: None,
+        keda: None,
         ..spec("")
     })
     .unwrap();
@@ -120,6 +121,7 @@ fn forecast_only_reports_without_acting() {
     let only = Scaler::new(spec(", mode: forecast_only")).unwrap();
     let reactive = Scaler::new(ScalerSpec {
         predictive: None,
+        keda: None,
         ..spec("")
     })
     .unwrap();

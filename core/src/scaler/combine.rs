@@ -3,7 +3,7 @@
 use super::Scaler;
 use crate::decision::{Decision, DecisionInput, Proposal, SourceKind, Stage, Step};
 use crate::source::hpa::{
-    self, Condition, ConditionReason, ConditionType, MetricContext, set_condition,
+    self, Condition, ConditionReason, ConditionType, MetricContext, MetricInput, set_condition,
 };
 use crate::source::predictive::PredictiveProposal;
 use crate::source::threshold;
@@ -14,6 +14,7 @@ impl Scaler {
     pub(super) fn combine(
         &self,
         input: &DecisionInput,
+        metric_inputs: &[MetricInput],
         forecast: Option<PredictiveProposal>,
         decision: &mut Decision,
     ) -> Option<i32> {
@@ -21,7 +22,12 @@ impl Scaler {
         let mut combined: Option<i32> = None;
         let mut first_failure: Option<(ConditionReason, String)> = None;
         let mut failures = 0usize;
-        if self.spec.hpa.is_some() {
+        if self.runs_hpa_math() {
+            let source = if self.spec.keda.is_some() {
+                SourceKind::Keda
+            } else {
+                SourceKind::Hpa
+            };
             let status_replicas = input.status_replicas.unwrap_or(input.current_replicas) as i32;
             let ctx = MetricContext {
                 current_replicas: current,
@@ -32,13 +38,13 @@ impl Scaler {
                 config: &self.spec.controller,
                 now_ms: input.now_ms,
             };
-            for (metric, metric_input) in self.metrics.iter().zip(&input.metrics) {
+            for (metric, metric_input) in self.metrics.iter().zip(metric_inputs) {
                 let name = metric.describe();
                 match hpa::metric_proposal(metric, metric_input, &ctx) {
                     Ok(p) => {
                         combined = Some(combined.map_or(p.replicas, |c| c.max(p.replicas)));
                         decision.proposals.push(Proposal {
-                            source: SourceKind::Hpa,
+                            source,
                             name,
                             replicas: Some(p.replicas.max(0) as u32),
                             reason: p.summary(),
@@ -49,7 +55,7 @@ impl Scaler {
                         let message = format!("{name}: {}", f.message);
                         decision.errors.push(message.clone());
                         decision.proposals.push(Proposal {
-                            source: SourceKind::Hpa,
+                            source,
                             name,
                             replicas: None,
                             reason: f.message.clone(),

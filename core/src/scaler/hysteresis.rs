@@ -3,8 +3,66 @@
 use super::{Scaler, ScalerState};
 use crate::decision::{Decision, DecisionInput, Stage, Step};
 use crate::source::hpa::{self, Condition, ConditionReason, ConditionType, set_condition};
+use crate::spec::ScaleFromZero;
+use crate::time::secs_to_ms;
 
 impl Scaler {
+    /// Stabilization and rate limits, cooldowns, the return from zero and scheduled floors,
+    /// on the combined proposal.
+    pub(super) fn hysteresis(
+        &self,
+        state: &mut ScalerState,
+        input: &DecisionInput,
+        combined: i32,
+        scale_in_to: Option<u32>,
+        floor: Option<(u32, String)>,
+        decision: &mut Decision,
+    ) -> i32 {
+        let now = input.now_ms;
+        let current = input.current_replicas as i32;
+        let min = self.hpa_min_replicas() as i32;
+        let mut value = combined.max(0);
+        value = self.normalize(state, input, value, scale_in_to, decision);
+        if let Some(cooldown) = &self.spec.cooldown
+            && let Some(last) = state.last_rescale_ms
+        {
+            let (window_s, direction) = if value > current {
+                (cooldown.scale_up_s, "scale-up")
+            } else {
+                (cooldown.scale_down_s, "scale-down")
+            };
+            let until = last.saturating_add(secs_to_ms(i64::from(window_s)));
+            if value != current && now < until {
+                decision.steps.push(Step {
+                    stage: Stage::Cooldown,
+                    from: value as u32,
+                    to: input.current_replicas,
+                    reason: format!(
+                        "{direction} cooldown of {window_s}s since the last rescale has {}s left",
+                        (until - now + 999) / 1000
+                    ),
+                });
+                value = current;
+            }
+        }
+        if self.spec.controller.compatibility.scale_from_zero == ScaleFromZero::Condition
+            && current == 0
+            && min != 0
+            && state.hpa.scaled_to_zero == Some(true)
+            && value < min
+        {
+            decision.steps.push(Step {
+                stage: Stage::ScaleFromZero,
+                from: value as u32,
+                to: min as u32,
+                reason: "scaled to zero by the autoscaler: back to min_replicas".to_owned(),
+            });
+            value = min;
+        }
+        // a schedule is a minimum like min_replicas, and no cooldown holds it back
+        raise_to_floor(value, floor, self.spec.max_replicas, decision)
+    }
+
     /// Stabilization (shortened by scale-in on forecast), rate limits and bounds.
     pub(super) fn normalize(
         &self,
@@ -16,7 +74,7 @@ impl Scaler {
     ) -> i32 {
         let now = input.now_ms;
         let current = input.current_replicas as i32;
-        let min = self.spec.min_replicas as i32;
+        let min = self.hpa_min_replicas() as i32;
         let max = self.spec.max_replicas as i32;
         let controller = &self.spec.controller;
         let recommendations = state.hpa.recommendations.get_or_insert_with(Vec::new);
@@ -34,7 +92,7 @@ impl Scaler {
                 down_window,
                 now,
             )
-        } else if self.spec.hpa.is_some() {
+        } else if self.runs_hpa_math() {
             hpa::stabilize_legacy(
                 recommendations,
                 prenormalized,
@@ -75,7 +133,7 @@ impl Scaler {
                 },
                 now,
             )
-        } else if self.spec.hpa.is_some() {
+        } else if self.runs_hpa_math() {
             hpa::limit_legacy(
                 current,
                 stabilized.replicas,

@@ -24,9 +24,10 @@ use crate::source::hpa::{
     self, Condition, ConditionReason, ConditionType, HpaHistory, MetricInput, MetricSpec,
     Tolerances, set_condition,
 };
+use crate::source::keda::{self, KedaSpec, KedaState};
 use crate::source::predictive::{self, PredictiveState};
 use crate::spec::{Behavior, ScaleFromZero, ScalerSpec};
-use crate::time::{Timestamp, secs_to_ms};
+use crate::time::Timestamp;
 
 use hysteresis::raise_to_floor;
 pub use state::{STATE_VERSION, ScalerState};
@@ -63,8 +64,10 @@ pub use state::{STATE_VERSION, ScalerState};
 #[derive(Debug, Clone)]
 pub struct Scaler {
     spec: ScalerSpec,
+    /// The metrics the HPA math runs on: `hpa.metrics`, or those KEDA generates.
     metrics: Vec<MetricSpec>,
     behavior: Option<Behavior>,
+    formula: Option<keda::Formula>,
 }
 
 impl Scaler {
@@ -74,22 +77,30 @@ impl Scaler {
     /// [`crate::ErrorKind::InvalidConfig`] naming the first invalid field.
     pub fn new(spec: ScalerSpec) -> Result<Self> {
         spec.validate()?;
-        Ok(Self::unchecked(spec))
+        let formula = match &spec.keda {
+            Some(k) => k.compiled_formula(spec.min_replicas)?,
+            None => None,
+        };
+        Ok(Self {
+            formula,
+            ..Self::unchecked(spec)
+        })
     }
 
     /// Builds without validation: the Kubernetes controller runs whatever the API server
     /// stored, including metric types it does not know ([`crate::source::hpa::reconcile`]).
     pub(crate) fn unchecked(spec: ScalerSpec) -> Self {
-        let metrics = spec
-            .hpa
-            .as_ref()
-            .map(crate::spec::HpaSource::defaulted_metrics)
-            .unwrap_or_default();
+        let metrics = match (&spec.hpa, &spec.keda) {
+            (Some(hpa), _) => hpa.defaulted_metrics(),
+            (None, Some(keda)) => keda.hpa_metrics(),
+            (None, None) => Vec::new(),
+        };
         let behavior = spec.behavior.as_ref().map(Behavior::defaulted);
         Self {
             spec,
             metrics,
             behavior,
+            formula: None,
         }
     }
 
@@ -164,7 +175,9 @@ impl Scaler {
                 )));
             }
         }
-        if self.spec.hpa.is_some() && input.metrics.len() != self.metrics.len() {
+        if let Some(keda) = &self.spec.keda {
+            keda::check_inputs(keda, &input.metrics)?;
+        } else if self.spec.hpa.is_some() && input.metrics.len() != self.metrics.len() {
             return Err(Error::invalid_input(format!(
                 "metrics must have one input per hpa metric ({}), got {}",
                 self.metrics.len(),
@@ -184,7 +197,7 @@ impl Scaler {
         predictive::check_input(input)?;
         if self.spec.predictive.is_some()
             && !predictive::has_load(input)
-            && self.spec.hpa.is_none()
+            && !self.runs_hpa_math()
             && self.spec.threshold.is_none()
         {
             return Err(Error::invalid_input(
@@ -192,6 +205,22 @@ impl Scaler {
             ));
         }
         Ok(())
+    }
+
+    /// Whether the HPA's replica math and normalization run: an `hpa` source, or the HPA a
+    /// KEDA ScaledObject generates.
+    fn runs_hpa_math(&self) -> bool {
+        self.spec.hpa.is_some() || self.spec.keda.is_some()
+    }
+
+    /// The lower bound of the HPA step: KEDA's HPA never goes below one replica (activation
+    /// owns zero).
+    fn hpa_min_replicas(&self) -> u32 {
+        if self.spec.keda.is_some() {
+            self.spec.min_replicas.max(1)
+        } else {
+            self.spec.min_replicas
+        }
     }
 
     fn tolerances(&self) -> Tolerances {
@@ -209,7 +238,7 @@ impl Scaler {
     }
 
     fn scale_from_zero_allowed(&self, history: &HpaHistory) -> bool {
-        let min = self.spec.min_replicas;
+        let min = self.hpa_min_replicas();
         match self.spec.controller.compatibility.scale_from_zero {
             ScaleFromZero::Legacy => min == 0,
             ScaleFromZero::Condition => {
@@ -226,9 +255,8 @@ impl Scaler {
     fn run(&self, state: &mut ScalerState, input: &DecisionInput) -> Decision {
         let now = input.now_ms;
         let current = input.current_replicas as i32;
-        let min = self.spec.min_replicas as i32;
+        let min = self.hpa_min_replicas() as i32;
         let max = self.spec.max_replicas as i32;
-        let has_hpa = self.spec.hpa.is_some();
         let mut decision = Decision {
             replicas: input.current_replicas,
             current_replicas: input.current_replicas,
@@ -242,8 +270,9 @@ impl Scaler {
                 "the scaler was able to read the current replicas",
             )],
             errors: Vec::new(),
+            keda: None,
         };
-        if has_hpa && state.hpa.recommendations.is_none() {
+        if self.runs_hpa_math() && state.hpa.recommendations.is_none() {
             // Upstream stamps the seed a few microseconds before the comparisons of the same
             // sync; one millisecond before `now` is the nearest instant we can represent.
             state.hpa.recommendations = Some(vec![hpa::Recommendation {
@@ -292,7 +321,24 @@ impl Scaler {
             .and_then(|p| p.floor.take())
             .filter(|_| forecast_acts);
 
-        let desired: i32;
+        let keda_evaluation = self.spec.keda.as_ref().map(|spec| {
+            let fresh = KedaState::default();
+            keda::evaluate(
+                spec,
+                self.formula.as_ref(),
+                state.keda.as_ref().unwrap_or(&fresh),
+                &input.metrics,
+                keda::Target {
+                    current: input.current_replicas,
+                    ready: ready_replicas(input),
+                },
+            )
+        });
+        let metric_inputs = keda_evaluation
+            .as_ref()
+            .map_or(input.metrics.as_slice(), |e| e.inputs.as_slice());
+
+        let mut desired: i32;
         if current == 0 && !self.scale_from_zero_allowed(&state.hpa) {
             set_condition(
                 &mut decision.conditions,
@@ -303,8 +349,12 @@ impl Scaler {
                     "scaling is disabled since the replica count of the target is zero",
                 ),
             );
-            state.last_decision_ms = Some(now);
-            return decision;
+            if keda_evaluation.is_none() {
+                state.last_decision_ms = Some(now);
+                return decision;
+            }
+            // KEDA's activation loop owns zero
+            desired = 0;
         } else if current > max || current < min {
             desired = if current > max { max } else { min };
             decision.steps.push(Step {
@@ -318,54 +368,59 @@ impl Scaler {
                 },
             });
         } else {
-            let Some(combined) = self.combine(input, forecast, &mut decision) else {
+            desired = match self.combine(input, metric_inputs, forecast, &mut decision) {
+                Some(combined) => {
+                    self.hysteresis(state, input, combined, scale_in_to, floor, &mut decision)
+                }
                 // The invalid-metric rule holds the target, but a scheduled floor is a minimum
                 // like min_replicas, which the bounds check above enforces without metrics too.
-                let held = raise_to_floor(current, floor, self.spec.max_replicas, &mut decision);
-                return self.finish(state, current, held, now, decision);
+                None => raise_to_floor(current, floor, self.spec.max_replicas, &mut decision),
             };
-            let mut value = combined.max(0);
-            value = self.normalize(state, input, value, scale_in_to, &mut decision);
-            if let Some(cooldown) = &self.spec.cooldown
-                && let Some(last) = state.last_rescale_ms
-            {
-                let (window_s, direction) = if value > current {
-                    (cooldown.scale_up_s, "scale-up")
-                } else {
-                    (cooldown.scale_down_s, "scale-down")
-                };
-                let until = last.saturating_add(secs_to_ms(i64::from(window_s)));
-                if value != current && now < until {
-                    decision.steps.push(Step {
-                        stage: Stage::Cooldown,
-                        from: value as u32,
-                        to: input.current_replicas,
-                        reason: format!(
-                            "{direction} cooldown of {window_s}s since the last rescale has {}s left",
-                            (until - now + 999) / 1000
-                        ),
-                    });
-                    value = current;
-                }
-            }
-            if self.spec.controller.compatibility.scale_from_zero == ScaleFromZero::Condition
-                && current == 0
-                && min != 0
-                && state.hpa.scaled_to_zero == Some(true)
-                && value < min
-            {
-                decision.steps.push(Step {
-                    stage: Stage::ScaleFromZero,
-                    from: value as u32,
-                    to: min as u32,
-                    reason: "scaled to zero by the autoscaler: back to min_replicas".to_owned(),
-                });
-                value = min;
-            }
-            // a schedule is a minimum like min_replicas, and no cooldown holds it back
-            desired = raise_to_floor(value, floor, self.spec.max_replicas, &mut decision);
+        }
+        if let (Some(spec), Some(evaluation)) = (&self.spec.keda, keda_evaluation) {
+            desired = self.activate(state, spec, evaluation, input, desired, &mut decision);
         }
         self.finish(state, current, desired, now, decision)
+    }
+
+    /// KEDA's scale loop on the HPA's value, and what it remembers.
+    fn activate(
+        &self,
+        state: &mut ScalerState,
+        spec: &KedaSpec,
+        evaluation: keda::Evaluation,
+        input: &DecisionInput,
+        desired: i32,
+        decision: &mut Decision,
+    ) -> i32 {
+        let now = input.now_ms;
+        let keda_state = state.keda.get_or_insert_with(KedaState::default);
+        let outcome = keda::activation(
+            spec,
+            keda_state,
+            &evaluation.status,
+            self.spec.min_replicas,
+            input.current_replicas,
+            desired.max(0) as u32,
+            now,
+        );
+        keda_state.failures = evaluation.failures;
+        keda_state.first_decision_ms.get_or_insert(now);
+        if outcome.mark_active {
+            keda_state.last_active_ms = Some(now);
+        }
+        if let Some(reason) = outcome.reason
+            && outcome.replicas != desired.max(0) as u32
+        {
+            decision.steps.push(Step {
+                stage: Stage::Activation,
+                from: desired.max(0) as u32,
+                to: outcome.replicas,
+                reason,
+            });
+        }
+        decision.keda = Some(evaluation.status);
+        i32::try_from(outcome.replicas).unwrap_or(i32::MAX)
     }
 
     /// Records the outcome: a rescale (conditions, the events behaviors and scale-to-zero

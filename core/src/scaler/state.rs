@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::source::hpa::HpaHistory;
+use crate::source::keda::KedaState;
 use crate::source::predictive::{self, PredictiveState};
 use crate::time::Timestamp;
 
@@ -33,6 +34,8 @@ pub struct ScalerState {
     pub(super) hpa: HpaHistory,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) predictive: Option<PredictiveState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) keda: Option<KedaState>,
 }
 
 impl Default for ScalerState {
@@ -43,6 +46,7 @@ impl Default for ScalerState {
             last_rescale_ms: None,
             hpa: HpaHistory::default(),
             predictive: None,
+            keda: None,
         }
     }
 }

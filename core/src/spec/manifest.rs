@@ -1,4 +1,5 @@
-//! Kubernetes `HorizontalPodAutoscaler` (autoscaling/v2) manifests → [`ScalerSpec`].
+//! Kubernetes `HorizontalPodAutoscaler` (autoscaling/v2) manifests → [`ScalerSpec`]; other
+//! kinds are dispatched to their own module (`ScaledObject`: `scaled_object`).
 //!
 //! The manifest is read field by field so that fields which do not bear on the decision
 //! (`metadata`, `scaleTargetRef`, `status`, metric selectors, an Object metric's
@@ -21,10 +22,14 @@ pub(super) fn is_manifest(value: &Value) -> bool {
 pub(super) fn scaler_spec_from_manifest(value: &Value) -> Result<ScalerSpec> {
     let kind = value["kind"].as_str().unwrap_or_default();
     let api_version = value["apiVersion"].as_str().unwrap_or_default();
-    if kind != "HorizontalPodAutoscaler" {
-        return Err(Error::invalid_config(format!(
-            "kind must be HorizontalPodAutoscaler, got {kind:?}"
-        )));
+    match kind {
+        "HorizontalPodAutoscaler" => {}
+        "ScaledObject" => return super::scaled_object::scaler_spec_from_scaled_object(value),
+        _ => {
+            return Err(Error::invalid_config(format!(
+                "kind must be HorizontalPodAutoscaler or ScaledObject, got {kind:?}"
+            )));
+        }
     }
     if api_version != "autoscaling/v2" {
         return Err(Error::invalid_config(format!(
@@ -60,7 +65,7 @@ pub(super) fn scaler_spec_from_manifest(value: &Value) -> Result<ScalerSpec> {
     };
     let behavior = match spec.get("behavior") {
         None | Some(Value::Null) => None,
-        Some(b) => Some(behavior(b)?),
+        Some(b) => Some(behavior_at(b, "spec.behavior")?),
     };
     Ok(ScalerSpec {
         min_replicas,
@@ -68,13 +73,14 @@ pub(super) fn scaler_spec_from_manifest(value: &Value) -> Result<ScalerSpec> {
         hpa: Some(HpaSource { metrics }),
         threshold: None,
         predictive: None,
+        keda: None,
         behavior,
         cooldown: None,
         controller: ControllerConfig::default(),
     })
 }
 
-fn replica_count(v: &Value, at: &str) -> Result<u32> {
+pub(super) fn replica_count(v: &Value, at: &str) -> Result<u32> {
     v.as_i64()
         .and_then(|n| u32::try_from(n).ok())
         .filter(|&n| i32::try_from(n).is_ok())
@@ -200,16 +206,17 @@ fn target(body: &Value, at: &str) -> Result<MetricTarget> {
     })
 }
 
-fn behavior(b: &Value) -> Result<Behavior> {
+/// An HPA `behavior` object found at the manifest path `at`.
+pub(super) fn behavior_at(b: &Value, at: &str) -> Result<Behavior> {
     if !b.is_object() {
         return Err(Error::invalid_config(format!(
-            "spec.behavior must be an object, got {b}"
+            "{at} must be an object, got {b}"
         )));
     }
     let rules = |key: &str| -> Result<ScalingRules> {
         match b.get(key) {
             None | Some(Value::Null) => Ok(ScalingRules::default()),
-            Some(r) => scaling_rules(r, &format!("spec.behavior.{key}")),
+            Some(r) => scaling_rules(r, &format!("{at}.{key}")),
         }
     };
     Ok(Behavior {

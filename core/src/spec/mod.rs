@@ -5,7 +5,8 @@
 //! 1. replicast's own format (snake_case; unknown fields are rejected);
 //! 2. a Kubernetes `HorizontalPodAutoscaler` manifest (`apiVersion: autoscaling/v2`), with the
 //!    API server's defaults applied; fields that do not bear on the decision (`metadata`,
-//!    `scaleTargetRef`, `status`, an Object metric's `describedObject`...) are ignored;
+//!    `scaleTargetRef`, `status`, an Object metric's `describedObject`...) are ignored; or a
+//!    KEDA `ScaledObject` (`keda.sh/v1alpha1`) with KEDA's defaults (a [`KedaSpec`]);
 //! 3. the seed's flat threshold settings (`cpu_threshold_up: 70%`, `scale_up_cooldown: 30s`).
 //!
 //! Every invalid value is rejected with an [`crate::ErrorKind::InvalidConfig`] error naming the field,
@@ -28,10 +29,12 @@
 mod hpa;
 mod manifest;
 mod quantity;
+mod scaled_object;
 mod threshold;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::source::keda::KedaSpec;
 pub use crate::source::predictive::{
     ForecastScaleIn, PredictiveMode, PredictiveSpec, ScheduledFloor, Slo, Weekday,
 };
@@ -41,6 +44,7 @@ pub use hpa::{
     TargetType, TerminalPods, ToleranceCompare,
 };
 pub use quantity::Quantity;
+pub use scaled_object::{TRIGGER_KEYS, TriggerKeys, trigger_keys};
 pub use threshold::{ScaleStep, StepKind, ThresholdRule, ThresholdSpec, seed_presets};
 
 use crate::error::{Error, Result};
@@ -55,6 +59,7 @@ use crate::error::{Error, Result};
 /// | `hpa` | none | | Kubernetes HPA metrics source |
 /// | `threshold` | none | | the seed's threshold bands source |
 /// | `predictive` | none | | forecast-driven source ([`PredictiveSpec`]) |
+/// | `keda` | none | | a KEDA ScaledObject's triggers, activation, fallback and formula ([`KedaSpec`]) |
 /// | `behavior` | none | | Kubernetes behavior: stabilization windows and rate-limit policies |
 /// | `cooldown` | none | s | minimum time after a scale-up / scale-down before the next one |
 /// | `controller` | production defaults | | kube-controller-manager flags and compatibility profile |
@@ -80,6 +85,9 @@ pub struct ScalerSpec {
     /// The predictive source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predictive: Option<PredictiveSpec>,
+    /// KEDA's triggers and scale loop (instead of `hpa`: KEDA generates the HPA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keda: Option<KedaSpec>,
     /// Kubernetes-style stabilization and rate limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behavior: Option<Behavior>,
@@ -207,10 +215,22 @@ impl ScalerSpec {
                 self.max_replicas, self.min_replicas
             )));
         }
-        if self.hpa.is_none() && self.threshold.is_none() && self.predictive.is_none() {
+        if self.hpa.is_none()
+            && self.threshold.is_none()
+            && self.predictive.is_none()
+            && self.keda.is_none()
+        {
             return Err(Error::invalid_config(
-                "spec enables no source: set at least one of hpa, threshold, predictive",
+                "spec enables no source: set at least one of hpa, keda, threshold, predictive",
             ));
+        }
+        if let Some(keda) = &self.keda {
+            if self.hpa.is_some() {
+                return Err(Error::invalid_config(
+                    "hpa and keda must not both be set: a KEDA ScaledObject generates its own HPA from its triggers",
+                ));
+            }
+            keda.validate(self.min_replicas)?;
         }
         if let Some(predictive) = &self.predictive {
             predictive.validate()?;

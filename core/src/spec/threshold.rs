@@ -476,6 +476,7 @@ fn spec_from_entries(entries: &[Entry]) -> Result<ScalerSpec> {
         max_replicas,
         hpa: None,
         predictive: None,
+        keda: None,
         threshold: Some(ThresholdSpec {
             rules,
             ..ThresholdSpec::default()

@@ -115,6 +115,7 @@ fn run(v: &Value, controller: &ControllerConfig, expected: &Value) -> Outcome {
         hpa: Some(HpaSource { metrics }),
         threshold: None,
         predictive: None,
+        keda: None,
         behavior,
         cooldown: None,
         controller,

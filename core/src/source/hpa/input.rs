@@ -205,3 +205,18 @@ pub enum MetricInput {
         reason: String,
     },
 }
+
+impl MetricInput {
+    /// The `kind` tag of this input (`"aggregated"`, `"unavailable"`...), for messages.
+    #[must_use]
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            MetricInput::Resource { .. } => "resource",
+            MetricInput::Pods { .. } => "pods",
+            MetricInput::Object { .. } => "object",
+            MetricInput::External { .. } => "external",
+            MetricInput::Aggregated { .. } => "aggregated",
+            MetricInput::Unavailable { .. } => "unavailable",
+        }
+    }
+}
