@@ -579,7 +579,7 @@ mod properties {
 
     use super::*;
 
-    const SPEC: &str = r#"
+    const SPEC: &str = r"
 min_replicas: MIN
 max_replicas: 25
 keda:
@@ -589,7 +589,7 @@ keda:
     - {type: kafka, name: b, target: 4}
   fallback: {failure_threshold: 2, replicas: 6, behavior: BEHAVIOR}
   FORMULA
-"#;
+";
 
     fn keda_scaler(min: u32, behavior: &str, formula: bool) -> Scaler {
         let formula = if formula {
