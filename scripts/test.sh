@@ -31,6 +31,9 @@ cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/thr
 cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/threshold-presets.yaml
 cargo run --quiet --locked -p replicast-cli -- recommend --spec testdata/seed/thresholds.yaml \
     --input examples/inputs/seed-threshold-observation.json
+cargo run --quiet --locked -p replicast-cli -- validate --spec examples/specs/keda-scaledobject.yaml
+cargo run --quiet --locked -p replicast-cli -- recommend --spec examples/specs/keda-scaledobject.yaml \
+    --input examples/inputs/keda-observation.json
 
 echo "== Python: build the extension into .venv, pytest, stubtest"
 VENV="${REPLICAST_VENV:-.venv}"

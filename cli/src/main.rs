@@ -44,7 +44,7 @@ struct Cli {
 enum Command {
     /// Decide the replicas for one observation and explain why.
     Recommend {
-        /// Spec file: replicast YAML/JSON, a Kubernetes HPA manifest, or the seed's threshold YAML.
+        /// Spec file: replicast YAML/JSON, a Kubernetes HPA manifest, a KEDA ScaledObject, or the seed's threshold YAML.
         #[arg(long)]
         spec: PathBuf,
         /// Observation file (JSON `DecisionInput`); `-` reads standard input.
@@ -276,6 +276,33 @@ fn describe_sources(spec: &ScalerSpec) -> String {
     let mut sources = Vec::new();
     if let Some(hpa) = &spec.hpa {
         sources.push(format!("hpa ({} metrics)", hpa.defaulted_metrics().len()));
+    }
+    if let Some(keda) = &spec.keda {
+        let triggers: Vec<String> = keda
+            .triggers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("{} {}", t.kind, t.label(i)))
+            .collect();
+        let mut parts = vec![format!(
+            "keda ({} triggers: {}; cooldown {}s",
+            keda.triggers.len(),
+            triggers.join(", "),
+            keda.cooldown_period_s
+        )];
+        if let Some(idle) = keda.idle_replica_count {
+            parts.push(format!("idle {idle}"));
+        }
+        if let Some(f) = &keda.fallback {
+            parts.push(format!(
+                "fallback {} replicas after {} failures",
+                f.replicas, f.failure_threshold
+            ));
+        }
+        if let Some(m) = &keda.scaling_modifiers {
+            parts.push(format!("formula {:?} target {}", m.formula, m.target));
+        }
+        sources.push(format!("{})", parts.join(", ")));
     }
     if let Some(threshold) = &spec.threshold {
         sources.push(format!("threshold ({} rules)", threshold.rules.len()));

@@ -36,6 +36,31 @@ fn recommend_on_the_seed_hpa() {
 }
 
 #[test]
+fn recommend_and_validate_a_keda_scaled_object() {
+    let spec = repo("examples/specs/keda-scaledobject.yaml");
+    let (ok, out, err) = replicast(&["validate", "--spec", &spec]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("keda (2 triggers: prometheus queue, prometheus latency; cooldown 120s, fallback 6 replicas after 3 failures)"),
+        "{out}"
+    );
+    let (ok, out, err) = replicast(&[
+        "recommend",
+        "--spec",
+        &spec,
+        "--input",
+        &repo("examples/inputs/keda-observation.json"),
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let decision: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(decision["replicas"], 6);
+    assert_eq!(decision["proposals"][0]["source"], "keda");
+    assert_eq!(decision["keda"]["active"], true);
+    assert_eq!(decision["keda"]["triggers"][0]["value"], 130.0);
+}
+
+#[test]
 fn recommend_json_and_state_file() {
     let dir = std::env::temp_dir().join(format!("replicast-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -77,7 +77,8 @@ fn activation_is_strictly_above_its_threshold_and_separate_from_scaling() {
         .unwrap();
     assert_eq!((step.from, step.to), (0, 1));
     // at one replica, 95 messages against 10 per replica: ceil(95 / 10) = 10, capped by the
-    // legacy scale-up limit max(2 x 1, 4) = 4 (KEDA passes no behavior)
+    // legacy scale-up limit max(2 x 1, 4) = 4 (KEDA passes no behavior; the activation 0 -> 1
+    // was KEDA's, not an HPA scale event)
     let d = decide(&s, &mut state, 60, 1, vec![value(95.0, 1)]);
     assert_eq!(d.replicas, 4);
     assert_eq!(d.proposals[0].source, SourceKind::Keda);

@@ -106,6 +106,8 @@ enum replicast_stage
   REPLICAST_STAGE_COOLDOWN = 7,
   // Scale-from-zero rules raised the value.
   REPLICAST_STAGE_SCALE_FROM_ZERO = 8,
+  // KEDA's activation loop changed the value (from or to zero / idle).
+  REPLICAST_STAGE_ACTIVATION = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -57,6 +57,8 @@ pub enum replicast_stage {
     Cooldown = 7,
     /// Scale-from-zero rules raised the value.
     ScaleFromZero = 8,
+    /// KEDA's activation loop changed the value (from or to zero / idle).
+    Activation = 9,
 }
 
 impl From<Stage> for replicast_stage {
@@ -70,6 +72,7 @@ impl From<Stage> for replicast_stage {
             Stage::MinMax => Self::MinMax,
             Stage::Cooldown => Self::Cooldown,
             Stage::ScaleFromZero => Self::ScaleFromZero,
+            Stage::Activation => Self::Activation,
         }
     }
 }

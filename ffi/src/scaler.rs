@@ -55,11 +55,10 @@ pub unsafe extern "C" fn replicast_scaler_new(
             )
         }?;
         let spec = ScalerSpec::from_json(json)?;
-        let metric_count = spec.hpa.as_ref().map_or(0, |h| h.metrics.len());
         let inner = Scaler::new(spec)?;
         let handle = Box::new(replicast_scaler {
+            metric_count: inner.metric_input_count(),
             inner,
-            metric_count,
         });
         // SAFETY: `out` is non-NULL and, by contract, writable.
         unsafe { out.write(Box::into_raw(handle)) };

@@ -65,7 +65,7 @@ class ScalerSpec:
         """Upper bound on replicas."""
     @property
     def sources(self) -> list[str]:
-        """The enabled sources (``"hpa"``, ``"threshold"``)."""
+        """The enabled sources (``"hpa"``, ``"keda"``, ``"threshold"``, ``"predictive"``)."""
     def __eq__(self, value: object, /) -> bool: ...
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
 
@@ -131,6 +131,11 @@ class Decision:
     @property
     def errors(self) -> list[str]:
         """Failed metrics, by message."""
+    @property
+    def keda(self) -> dict[str, Any] | None:
+        """KEDA's view (a spec with a ``keda`` source): ``active``, ``error``, ``fallback``,
+        ``composite_value``, ``triggers`` (``name``, ``value``, ``active``, ``failures``,
+        ``fallback``) and ``notes``; None for other specs."""
     def to_dict(self) -> dict[str, Any]:
         """The whole decision as a dict (the JSON form)."""
     def to_json(self) -> str:

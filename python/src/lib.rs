@@ -68,8 +68,14 @@ fn source_names(spec: &ScalerSpec) -> Vec<&'static str> {
     if spec.hpa.is_some() {
         names.push("hpa");
     }
+    if spec.keda.is_some() {
+        names.push("keda");
+    }
     if spec.threshold.is_some() {
         names.push("threshold");
+    }
+    if spec.predictive.is_some() {
+        names.push("predictive");
     }
     names
 }
@@ -272,6 +278,11 @@ impl PyDecision {
         self.decision.errors.clone()
     }
 
+    #[getter]
+    fn keda<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Self::field(py, &self.decision.keda)
+    }
+
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Self::field(py, &self.decision)
     }
@@ -411,13 +422,13 @@ impl PyScaler {
     #[new]
     fn new(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
         let spec = parse_spec(spec)?;
-        let hpa_metrics = spec.hpa.as_ref().map_or(0, |h| h.defaulted_metrics().len());
         let threshold_signals = spec
             .threshold
             .as_ref()
             .map(|t| t.rules.iter().map(|r| r.signal.clone()).collect())
             .unwrap_or_default();
         let scaler = Scaler::new(spec).map_err(|e| to_pyerr(&e))?;
+        let hpa_metrics = scaler.metric_input_count();
         Ok(Self {
             scaler,
             hpa_metrics,

@@ -110,6 +110,23 @@ impl Scaler {
         &self.spec
     }
 
+    /// How many entries [`DecisionInput::metrics`] must have: one per HPA metric (with the API
+    /// default, no metrics means one, CPU at 80 %), or one per KEDA trigger.
+    ///
+    /// ```
+    /// use replicast::{Scaler, ScalerSpec};
+    /// let spec = ScalerSpec::from_yaml("max_replicas: 5\nhpa: {}\n").unwrap();
+    /// assert_eq!(Scaler::new(spec).unwrap().metric_input_count(), 1);
+    /// ```
+    #[must_use]
+    pub fn metric_input_count(&self) -> usize {
+        match &self.spec.keda {
+            Some(keda) => keda.triggers.len(),
+            None if self.spec.hpa.is_some() => self.metrics.len(),
+            None => 0,
+        }
+    }
+
     /// Decides the replicas for one workload at `input.now_ms`, updating `state`.
     ///
     /// # Errors
@@ -446,13 +463,21 @@ impl Scaler {
                     format!("the scaler recommends a new size of {desired}"),
                 ),
             );
-            hpa::store_rescale_event(
-                self.behavior.as_ref(),
-                &mut state.hpa,
-                current,
-                desired,
-                now,
-            );
+            // KEDA's scale loop acts on the target directly: the HPA it generates records no
+            // scale event for it (its rate limits count only its own rescales)
+            let by_activation = decision
+                .steps
+                .last()
+                .is_some_and(|s| s.stage == Stage::Activation);
+            if !by_activation {
+                hpa::store_rescale_event(
+                    self.behavior.as_ref(),
+                    &mut state.hpa,
+                    current,
+                    desired,
+                    now,
+                );
+            }
             self.track_scaled_to_zero(state, current, desired, &mut decision);
             if let Some(predictive_state) = &mut state.predictive {
                 predictive_state.note_rescale(current, desired, now);

@@ -6,14 +6,14 @@ package replicast
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo linux,amd64 LDFLAGS: -L${SRCDIR}/lib/linux-amd64 -lreplicast -lc -lm -lrt -lpthread -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
-#cgo linux,arm64 LDFLAGS: -L${SRCDIR}/lib/linux-arm64 -lreplicast -lc -lm -lrt -lpthread -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo linux,amd64 LDFLAGS: -L${SRCDIR}/lib/linux-amd64 -lreplicast -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo linux,arm64 LDFLAGS: -L${SRCDIR}/lib/linux-arm64 -lreplicast -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 #include "replicast.h"
 */
 import "C"
 
 // ldflags is the list above, for TestNativeStaticLibs.
-const ldflags = "-lc -lm -lrt -lpthread -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+const ldflags = "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
 
 func init() {
 	// The ABI marker: linking against a library of another ABI generation fails here.

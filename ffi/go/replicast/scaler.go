@@ -234,6 +234,7 @@ const (
 	StageMinMax        Stage = C.REPLICAST_STAGE_MIN_MAX
 	StageCooldown      Stage = C.REPLICAST_STAGE_COOLDOWN
 	StageScaleFromZero Stage = C.REPLICAST_STAGE_SCALE_FROM_ZERO
+	StageActivation    Stage = C.REPLICAST_STAGE_ACTIVATION
 )
 
 func (in *AggregatedInput) toC() C.replicast_aggregated_input {

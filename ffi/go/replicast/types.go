@@ -239,11 +239,36 @@ type Decision struct {
 	Steps           []Step      `json:"steps"`
 	Conditions      []Condition `json:"conditions"`
 	Errors          []string    `json:"errors"`
+	// Keda is KEDA's view of the decision (a spec with a keda source only).
+	Keda *KedaStatus `json:"keda,omitempty"`
+}
+
+// KedaStatus is KEDA's view of one decision: whether the ScaledObject is active, whether a
+// trigger failed without a fallback to stand in, whether a fallback value is served, the
+// formula's value, each trigger, and what fallback or the formula changed (the Rust
+// `replicast::keda::KedaStatus`).
+type KedaStatus struct {
+	Active         bool            `json:"active"`
+	Error          bool            `json:"error"`
+	Fallback       bool            `json:"fallback"`
+	CompositeValue *float64        `json:"composite_value,omitempty"`
+	Triggers       []TriggerStatus `json:"triggers"`
+	Notes          []string        `json:"notes,omitempty"`
+}
+
+// TriggerStatus is one KEDA trigger in a decision; Value is nil when it failed (or for
+// cpu/memory triggers).
+type TriggerStatus struct {
+	Name     string   `json:"name"`
+	Value    *float64 `json:"value"`
+	Active   bool     `json:"active"`
+	Failures uint32   `json:"failures"`
+	Fallback bool     `json:"fallback"`
 }
 
 // Proposal is one source's proposal; Replicas is nil when the source failed.
 type Proposal struct {
-	Source   string  `json:"source"` // hpa, threshold, predictive
+	Source   string  `json:"source"` // hpa, threshold, predictive, keda
 	Name     string  `json:"name"`
 	Replicas *uint32 `json:"replicas"`
 	Reason   string  `json:"reason"`
@@ -251,7 +276,7 @@ type Proposal struct {
 
 // Step is a pipeline stage that changed the value.
 type Step struct {
-	Stage  string `json:"stage"` // bounds, combine, metric_failure, stabilization, rate_limit, min_max, cooldown, scale_from_zero
+	Stage  string `json:"stage"` // bounds, combine, metric_failure, stabilization, rate_limit, min_max, cooldown, scale_from_zero, activation
 	From   uint32 `json:"from"`
 	To     uint32 `json:"to"`
 	Reason string `json:"reason"`

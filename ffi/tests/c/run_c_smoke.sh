@@ -8,7 +8,7 @@ out="$root/target/ffi/smoke"
 mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Werror -pedantic -g -I"$root/ffi/include")
 # The system libraries the static library needs (`--print native-static-libs`).
-native=(-lc -lm -lrt -lpthread -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
+native=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 
 cc "${cflags[@]}" "$root/ffi/tests/c/smoke.c" "$lib/libreplicast.a" "${native[@]}" -o "$out/smoke-static"
 cc "${cflags[@]}" "$root/ffi/tests/c/smoke.c" -L"$lib" -lreplicast -Wl,-rpath,"$lib" -o "$out/smoke-shared"
