@@ -13,6 +13,7 @@ pub mod hpa;
 mod predictive;
 mod scaler;
 pub mod sim;
+pub mod source;
 pub mod spec;
 pub mod threshold;
 pub mod time;

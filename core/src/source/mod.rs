@@ -1,0 +1,3 @@
+//! Horizontal replica sources, one module each.
+
+pub mod kpa;
