@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::state::KpaState;
 use super::window::MaxWindow;
-use super::{Kpa, KpaAverages, KpaStage, KpaStep, TICK_INTERVAL_S};
+use super::{Kpa, KpaAverages, KpaStage, KpaStep, MAX_OBSERVATION, TICK_INTERVAL_S};
 use crate::error::{Error, Result};
 use crate::time::Timestamp;
 
@@ -95,9 +95,9 @@ fn to_i32(x: f64) -> i32 {
 
 pub(crate) fn check_averages(averages: &KpaAverages) -> Result<()> {
     for (field, v) in [("stable", averages.stable), ("panic", averages.panic)] {
-        if !(v.is_finite() && v >= 0.0) {
+        if !(0.0..=MAX_OBSERVATION).contains(&v) {
             return Err(Error::invalid_input(format!(
-                "averages.{field} must be a finite number >= 0, got {v}"
+                "averages.{field} must be in [0, 1e15], got {v}"
             )));
         }
     }
@@ -105,7 +105,7 @@ pub(crate) fn check_averages(averages: &KpaAverages) -> Result<()> {
 }
 
 impl Kpa {
-    pub(crate) fn check_scale_input(&self, state: &KpaState, input: &ScaleInput) -> Result<()> {
+    pub(crate) fn check_scale_input(state: &KpaState, input: &ScaleInput) -> Result<()> {
         if let Some(last) = state.last_tick_ms
             && input.now_ms < last
         {
@@ -144,10 +144,10 @@ impl Kpa {
     ///
     /// # Errors
     /// [`crate::ErrorKind::InvalidInput`] when `now_ms` is before the previous tick's, the
-    /// ready pods exceed `i32::MAX`, or an average is NaN, infinite or negative; `state` is
+    /// ready pods exceed `i32::MAX`, or an average is outside `[0, 1e15]` (NaN, infinite, negative); `state` is
     /// then unchanged.
     pub fn scale(&self, state: &mut KpaState, input: &ScaleInput) -> Result<ScaleOutcome> {
-        self.check_scale_input(state, input)?;
+        Self::check_scale_input(state, input)?;
         Ok(self.scale_checked(state, input))
     }
 
@@ -199,7 +199,12 @@ impl Kpa {
                     spec.max_scale_down_rate
                 )
             };
-            steps.push(KpaStep::new(KpaStage::RateLimit, to_i32(dspc), stable, reason));
+            steps.push(KpaStep::new(
+                KpaStage::RateLimit,
+                to_i32(dspc),
+                stable,
+                reason,
+            ));
         }
         let activation = to_i32(f64::from(spec.activation_scale));
         if activation > 1 {
@@ -218,14 +223,15 @@ impl Kpa {
         }
         let over = dppc / ready_pods >= self.panic_threshold;
         let stable_window_ms = i64::from(spec.stable_window_s) * 1000;
-        match state.panic_time_ms {
-            None if over => state.panic_time_ms = Some(now),
-            _ if over => state.panic_time_ms = Some(now),
-            Some(since) if since.saturating_add(stable_window_ms) < now => {
-                state.panic_time_ms = None;
-                state.max_panic_pods = 0;
-            }
-            _ => {}
+        if over {
+            // start panicking, or extend the panic
+            state.panic_time_ms = Some(now);
+        } else if state
+            .panic_time_ms
+            .is_some_and(|since| since.saturating_add(stable_window_ms) < now)
+        {
+            state.panic_time_ms = None;
+            state.max_panic_pods = 0;
         }
         let mut desired = stable;
         if state.panicking() {
@@ -320,7 +326,11 @@ impl Kpa {
     /// The stable and panic averages of the state's windows at `now_ms`; `None` ("no data")
     /// when the stable window is empty and the pods are scraped (TBC ≠ −1; with TBC −1 Knative
     /// has no scrape target and an empty window averages to 0).
-    pub(crate) fn window_averages(&self, state: &KpaState, now_ms: Timestamp) -> Option<KpaAverages> {
+    pub(crate) fn window_averages(
+        &self,
+        state: &KpaState,
+        now_ms: Timestamp,
+    ) -> Option<KpaAverages> {
         if state.stable.is_empty(now_ms) && self.spec.target_burst_capacity != -1.0 {
             return None;
         }

@@ -92,6 +92,10 @@ use crate::error::{Error, Result};
 use crate::time::Timestamp;
 use window::WindowAverager;
 
+/// The largest observation (sample or average) accepted: 10^15, far beyond any real
+/// revision-wide total, and small enough that no sum of samples in a window can overflow.
+pub const MAX_OBSERVATION: f64 = 1e15;
+
 /// The decider's tick interval, seconds (the scale-down-delay window's bucket size).
 pub const TICK_INTERVAL_S: u32 = 2;
 
@@ -112,7 +116,7 @@ pub struct KpaAverages {
 pub struct KpaSample {
     /// When it was scraped.
     pub time_ms: Timestamp,
-    /// The total (≥ 0).
+    /// The total, in `[0, 1e15]`.
     pub value: f64,
 }
 
@@ -326,7 +330,7 @@ impl Kpa {
     /// ignored ([`RecordOutcome::TooOld`], per window: the stable one answers).
     ///
     /// # Errors
-    /// [`crate::ErrorKind::InvalidInput`] when `value` is NaN, infinite or negative; `state` is
+    /// [`crate::ErrorKind::InvalidInput`] when `value` is outside `[0, 1e15]` (NaN, infinite, negative); `state` is
     /// then unchanged.
     pub fn record(
         &self,
@@ -359,9 +363,9 @@ impl Kpa {
     /// pods are known, the reconciler ([`Kpa::reconcile`]) on the decision in effect.
     ///
     /// # Errors
-    /// [`crate::ErrorKind::InvalidInput`] for a sample or average that is NaN, infinite or
-    /// negative, samples out of order or after `now_ms`, both samples and averages, a tick
-    /// before the previous one, or a count above `i32::MAX`; `state` is then unchanged.
+    /// [`crate::ErrorKind::InvalidInput`] for a sample or average outside `[0, 1e15]` (NaN,
+    /// infinite, negative), samples out of order or after `now_ms`, both samples and averages,
+    /// a tick before the previous one, or a count above `i32::MAX`; `state` is then unchanged.
     pub fn decide(&self, state: &mut KpaState, input: &KpaInput) -> Result<KpaDecision> {
         if !input.samples.is_empty() && input.averages.is_some() {
             return Err(Error::invalid_input(
@@ -390,7 +394,7 @@ impl Kpa {
             ready_pods: input.ready_pods,
             averages: input.averages,
         };
-        self.check_scale_input(state, &scale_input)?;
+        Self::check_scale_input(state, &scale_input)?;
         let reconcile_input = input.ready_pods.map(|ready_pods| ReconcileInput {
             now_ms: input.now_ms,
             ready_pods,
@@ -401,7 +405,7 @@ impl Kpa {
             activator_in_path: input.activator_in_path,
         });
         if let Some(r) = &reconcile_input {
-            self.check_reconcile_input(r)?;
+            Self::check_reconcile_input(r)?;
         }
         // everything that can fail was checked: from here on the state changes
         for sample in &input.samples {
@@ -415,12 +419,12 @@ impl Kpa {
     }
 }
 
-fn check_sample_value(value: f64) -> Result<()> {
-    if value.is_finite() && value >= 0.0 {
+pub(crate) fn check_sample_value(value: f64) -> Result<()> {
+    if (0.0..=MAX_OBSERVATION).contains(&value) {
         Ok(())
     } else {
         Err(Error::invalid_input(format!(
-            "sample value must be a finite number >= 0, got {value}"
+            "sample value must be in [0, 1e15], got {value}"
         )))
     }
 }

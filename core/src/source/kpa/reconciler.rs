@@ -75,8 +75,6 @@ pub struct ReconcileOutcome {
     pub probe_activator: bool,
     /// The `Active` condition after this reconcile.
     pub active: ActiveStatus,
-    /// Whether the scale target has reached its initial scale.
-    pub scale_target_initialized: bool,
     /// Every step that changed the value, in order.
     pub steps: Vec<KpaStep>,
 }
@@ -141,7 +139,7 @@ impl Kpa {
             .max(f64::from(MIN_ACTIVATORS)) as u32
     }
 
-    pub(crate) fn check_reconcile_input(&self, input: &ReconcileInput) -> Result<()> {
+    pub(crate) fn check_reconcile_input(input: &ReconcileInput) -> Result<()> {
         check_count("ready_pods", input.ready_pods)?;
         check_count("current_replicas", input.current_replicas)?;
         if let Some(d) = input.desired_scale
@@ -181,7 +179,7 @@ impl Kpa {
         state: &mut KpaState,
         input: &ReconcileInput,
     ) -> Result<ReconcileOutcome> {
-        self.check_reconcile_input(input)?;
+        Self::check_reconcile_input(input)?;
         Ok(self.reconcile_checked(state, input))
     }
 
@@ -273,7 +271,6 @@ impl Kpa {
             activators: self.activator_count(input.ready_pods),
             probe_activator: rule.probe,
             active: state.active,
-            scale_target_initialized: state.scale_target_initialized,
             steps,
         }
     }
@@ -347,8 +344,8 @@ impl Kpa {
                 }
             }
             ActiveStatus::Inactive => {
-                let in_path = spec.target_burst_capacity == -1.0
-                    || input.activator_in_path.unwrap_or(true);
+                let in_path =
+                    spec.target_burst_capacity == -1.0 || input.activator_in_path.unwrap_or(true);
                 if !in_path {
                     return ZeroRule {
                         probe: true,

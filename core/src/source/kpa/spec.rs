@@ -181,7 +181,11 @@ fn bad(field: &str, range: &str, value: impl std::fmt::Display) -> Error {
 }
 
 fn check(ok: bool, field: &str, range: &str, value: impl std::fmt::Display) -> Result<()> {
-    if ok { Ok(()) } else { Err(bad(field, range, value)) }
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(field, range, value))
+    }
 }
 
 impl KpaSpec {
@@ -324,7 +328,12 @@ impl KpaSpec {
             ("max_scale_up_rate", self.max_scale_up_rate),
             ("max_scale_down_rate", self.max_scale_down_rate),
         ] {
-            check(rate.is_finite() && rate > 1.0, field, "finite and > 1", rate)?;
+            check(
+                rate.is_finite() && rate > 1.0,
+                field,
+                "finite and > 1",
+                rate,
+            )?;
         }
         check(
             self.scale_down_delay_s <= MAX_WINDOW_S,
@@ -433,16 +442,13 @@ impl KpaSpec {
     /// out of range.
     pub fn from_config_map(data: &BTreeMap<String, String>) -> Result<Self> {
         let mut spec = Self::default();
-        fn lookup<'a>(
-            data: &'a BTreeMap<String, String>,
-            key: &'static str,
-        ) -> Option<(&'static str, &'a str)> {
-            data.get(key).map(|v| (key, v.as_str()))
-        }
         let get = |key: &'static str| lookup(data, key);
         for (key, field) in [
             ("enable-scale-to-zero", &mut spec.enable_scale_to_zero),
-            ("allow-zero-initial-scale", &mut spec.allow_zero_initial_scale),
+            (
+                "allow-zero-initial-scale",
+                &mut spec.allow_zero_initial_scale,
+            ),
         ] {
             if let Some((k, v)) = get(key) {
                 *field = parse_bool(k, v)?;
@@ -553,9 +559,7 @@ impl KpaSpec {
         if let Some((k, v)) = get(&["metric-aggregation-algorithm", "metricAggregationAlgorithm"]) {
             spec.aggregation = match v {
                 "linear" => Aggregation::Linear,
-                "weighted-exponential" | "weightedExponential" => {
-                    Aggregation::WeightedExponential
-                }
+                "weighted-exponential" | "weightedExponential" => Aggregation::WeightedExponential,
                 _ => {
                     return Err(bad(
                         &k,
@@ -641,7 +645,9 @@ impl KpaSpec {
             spec.max_scale = max;
         }
         if let Some((k, v)) = get(&["activation-scale"]) {
-            let act: i32 = v.parse().map_err(|_| bad(&k, "an integer", format!("{v:?}")))?;
+            let act: i32 = v
+                .parse()
+                .map_err(|_| bad(&k, "an integer", format!("{v:?}")))?;
             check(
                 i64::from(act) >= i64::from(min_a),
                 &k,
@@ -679,6 +685,13 @@ impl KpaSpec {
         spec.validate()?;
         Ok(spec)
     }
+}
+
+fn lookup<'a>(
+    data: &'a BTreeMap<String, String>,
+    key: &'static str,
+) -> Option<(&'static str, &'a str)> {
+    data.get(key).map(|v| (key, v.as_str()))
 }
 
 fn parse_bool(key: &str, v: &str) -> Result<bool> {
@@ -746,6 +759,9 @@ mod tests {
             ..KpaSpec::default()
         };
         assert_eq!(spec.container_concurrency_target_fraction(), 1.0);
-        assert_eq!(KpaSpec::default().container_concurrency_target_fraction(), 0.7);
+        assert_eq!(
+            KpaSpec::default().container_concurrency_target_fraction(),
+            0.7
+        );
     }
 }

@@ -184,14 +184,10 @@ impl WindowAverager {
     /// Adds `value` to the bucket of `time_ms`.
     ///
     /// # Errors
-    /// [`crate::ErrorKind::InvalidInput`] when `value` is NaN, infinite or negative; the window
-    /// is then unchanged.
+    /// [`crate::ErrorKind::InvalidInput`] when `value` is outside `[0, 1e15]` (NaN, infinite,
+    /// negative); the window is then unchanged.
     pub fn record(&mut self, time_ms: Timestamp, value: f64) -> Result<RecordOutcome> {
-        if !(value.is_finite() && value >= 0.0) {
-            return Err(Error::invalid_input(format!(
-                "sample value must be a finite number >= 0, got {value}"
-            )));
-        }
+        super::check_sample_value(value)?;
         Ok(self.record_unchecked(time_ms, value))
     }
 
