@@ -15,7 +15,7 @@ mod source;
 pub mod spec;
 pub mod time;
 
-pub use source::{hpa, keda, threshold};
+pub use source::{hpa, keda, kpa, threshold};
 
 pub use decision::{Decision, DecisionInput, LoadSamples, Proposal, SourceKind, Stage, Step};
 pub use error::{Error, ErrorKind, Result};
