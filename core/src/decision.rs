@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::source::hpa::{Condition, MetricInput, Pod};
 use crate::source::keda::KedaStatus;
+use crate::source::kpa::{KpaDecision, KpaObservation};
 use crate::time::Timestamp;
 
 /// Everything observed for one workload at one instant.
@@ -24,6 +25,7 @@ use crate::time::Timestamp;
 /// | `load_samples` | instead of `load`: the load samples since the previous decision ([`LoadSamples`]) |
 /// | `signals` | named values for the threshold source (`cpu`, `memory`, `inference_queue_depth`, ...) |
 /// | `healthy` | the caller's health check; `Some(false)` blocks scale-down |
+/// | `kpa` | the KPA source's samples (revision-wide totals) or stable/panic averages ([`KpaObservation`]) |
 ///
 /// ```
 /// use replicast::DecisionInput;
@@ -68,6 +70,9 @@ pub struct DecisionInput {
     /// The caller's health check (`Some(false)` blocks scale-down).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthy: Option<bool>,
+    /// The KPA source's samples or averages since the previous decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kpa: Option<KpaObservation>,
 }
 
 /// Load samples that end at the decision instant, evenly spaced `step_ms` apart: with `n`
@@ -107,6 +112,8 @@ pub enum SourceKind {
     Predictive,
     /// A KEDA trigger (or the composite metric of its formula).
     Keda,
+    /// Knative's KPA decider.
+    Kpa,
 }
 
 /// One source's proposal (one per HPA metric, one for the threshold source).
@@ -145,6 +152,13 @@ pub enum Stage {
     /// KEDA's activation loop: from zero (or idle) when active, to zero (or idle) after the
     /// cooldown.
     Activation,
+    /// Knative's panic mode: the panic window's larger value, or no scale-down while panicking.
+    Panic,
+    /// Knative's scale-down delay kept a recent larger value.
+    ScaleDownDelay,
+    /// Knative's scale-to-zero rules (grace period, pod retention, the last pod kept while
+    /// active for less than a stable window).
+    ScaleToZero,
 }
 
 /// One step that changed the value, in pipeline order.
@@ -185,6 +199,10 @@ pub struct Decision {
     /// KEDA's view: activity, fallback, the formula's value, each trigger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keda: Option<KedaStatus>,
+    /// The KPA's decider and reconciler outcomes: averages, panic, excess burst capacity,
+    /// ServerlessService mode, activators, what the scale-to-zero rules wait for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kpa: Option<KpaDecision>,
 }
 
 impl fmt::Display for Decision {

@@ -77,6 +77,7 @@ fn never_below_the_reactive_proposal_and_ready_before_the_load() {
     let reactive = Scaler::new(ScalerSpec {
         predictive: None,
         keda: None,
+        kpa: None,
         ..spec("")
     })
     .unwrap();
@@ -122,6 +123,7 @@ fn forecast_only_reports_without_acting() {
     let reactive = Scaler::new(ScalerSpec {
         predictive: None,
         keda: None,
+        kpa: None,
         ..spec("")
     })
     .unwrap();

@@ -5,6 +5,7 @@ use crate::decision::{Decision, DecisionInput, Proposal, SourceKind, Stage, Step
 use crate::source::hpa::{
     self, Condition, ConditionReason, ConditionType, MetricContext, MetricInput, set_condition,
 };
+use crate::source::kpa::{InvalidReason, Kpa, ScaleOutcome};
 use crate::source::predictive::PredictiveProposal;
 use crate::source::threshold;
 
@@ -15,6 +16,7 @@ impl Scaler {
         &self,
         input: &DecisionInput,
         metric_inputs: &[MetricInput],
+        kpa_scale: Option<&ScaleOutcome>,
         forecast: Option<PredictiveProposal>,
         decision: &mut Decision,
     ) -> Option<i32> {
@@ -85,6 +87,21 @@ impl Scaler {
                 });
             }
         }
+        if let (Some(kpa), Some(scale)) = (&self.kpa, kpa_scale) {
+            // the decider's own limits (rate, panic, delay) come before the max, as in Knative
+            decision
+                .steps
+                .extend(scale.steps.iter().map(super::kpa_step));
+            if let Some(pods) = scale.desired_pod_count {
+                combined = Some(combined.map_or(pods, |c| c.max(pods)));
+            }
+            decision.proposals.push(Proposal {
+                source: SourceKind::Kpa,
+                name: format!("knative kpa ({})", kpa.spec().metric.as_str()),
+                replicas: scale.desired_pod_count.map(|p| p.max(0) as u32),
+                reason: kpa_reason(kpa, scale),
+            });
+        }
         if let Some(p) = forecast {
             if p.acts
                 && let Some(r) = p.replicas
@@ -131,6 +148,10 @@ impl Scaler {
                 "the scaler was able to compute a replica count",
             ),
         );
+        if combined.is_none() && self.kpa.is_some() {
+            // the KPA without data: its reconciler decides what an unknown scale does
+            return None;
+        }
         // HPA metrics that all failed were handled above; a source-less moment (predictive
         // warming up, no other source) holds
         let value = combined.unwrap_or(current);
@@ -143,5 +164,28 @@ impl Scaler {
             });
         }
         Some(value)
+    }
+}
+
+/// The KPA proposal's reason: the averages against the target, the pods each window wants,
+/// panic mode, or why the tick has no decision.
+fn kpa_reason(kpa: &Kpa, scale: &ScaleOutcome) -> String {
+    match (&scale.observed, scale.invalid) {
+        (_, Some(InvalidReason::NoData)) => {
+            "no data in the stable window: the previous decision stands".to_owned()
+        }
+        (_, Some(InvalidReason::PodCountUnavailable)) => {
+            "the ready pods could not be counted".to_owned()
+        }
+        (Some(avg), None) => format!(
+            "stable {} / panic {} against {} per pod: {} / {} pods{}",
+            avg.stable,
+            avg.panic,
+            kpa.target_value(),
+            scale.stable_pods.unwrap_or(0.0),
+            scale.panic_pods.unwrap_or(0.0),
+            if scale.panicking { ", panicking" } else { "" }
+        ),
+        (None, None) => "no averages".to_owned(),
     }
 }

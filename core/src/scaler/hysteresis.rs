@@ -142,6 +142,13 @@ impl Scaler {
                 controller.scale_up_limit_factor,
                 controller.scale_up_limit_minimum,
             )
+        } else if self.kpa.is_some() {
+            // Knative's reconciler bounds the value (min scale only while routed)
+            hpa::Limited {
+                replicas: prenormalized,
+                reason: ConditionReason::DesiredWithinRange,
+                limited: false,
+            }
         } else {
             clamp_only(prenormalized, min, max)
         };

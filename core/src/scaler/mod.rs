@@ -25,6 +25,7 @@ use crate::source::hpa::{
     Tolerances, set_condition,
 };
 use crate::source::keda::{self, KedaSpec, KedaState};
+use crate::source::kpa::{Kpa, KpaDecision, KpaInput, ScaleOutcome};
 use crate::source::predictive::{self, PredictiveState};
 use crate::spec::{Behavior, ScaleFromZero, ScalerSpec};
 use crate::time::Timestamp;
@@ -68,6 +69,8 @@ pub struct Scaler {
     metrics: Vec<MetricSpec>,
     behavior: Option<Behavior>,
     formula: Option<keda::Formula>,
+    /// The KPA source with the scaler's bounds as its min / max scale.
+    kpa: Option<Kpa>,
 }
 
 impl Scaler {
@@ -81,8 +84,10 @@ impl Scaler {
             Some(k) => k.compiled_formula(spec.min_replicas)?,
             None => None,
         };
+        let kpa = spec.kpa_with_bounds()?;
         Ok(Self {
             formula,
+            kpa,
             ..Self::unchecked(spec)
         })
     }
@@ -101,6 +106,7 @@ impl Scaler {
             metrics,
             behavior,
             formula: None,
+            kpa: None,
         }
     }
 
@@ -211,6 +217,20 @@ impl Scaler {
                 )));
             }
         }
+        if let Some(kpa) = &self.kpa {
+            let fresh;
+            let kpa_state = if let Some(s) = &state.kpa {
+                s
+            } else {
+                fresh = kpa.new_state(input.now_ms, Some(ready_replicas(input)));
+                &fresh
+            };
+            Kpa::check(kpa_state, &kpa_input(input)).map_err(|e| e.context("kpa"))?;
+        } else if input.kpa.is_some() {
+            return Err(Error::invalid_input(
+                "kpa must not be given: the spec has no kpa source",
+            ));
+        }
         predictive::check_input(input)?;
         if self.spec.predictive.is_some()
             && !predictive::has_load(input)
@@ -288,6 +308,7 @@ impl Scaler {
             )],
             errors: Vec::new(),
             keda: None,
+            kpa: None,
         };
         if self.runs_hpa_math() && state.hpa.recommendations.is_none() {
             // Upstream stamps the seed a few microseconds before the comparisons of the same
@@ -355,8 +376,20 @@ impl Scaler {
             .as_ref()
             .map_or(input.metrics.as_slice(), |e| e.inputs.as_slice());
 
+        let kpa_tick = self.kpa.as_ref().map(|kpa| {
+            let kpa_input = kpa_input(input);
+            let kpa_state = state
+                .kpa
+                .get_or_insert_with(|| kpa.new_state(now, kpa_input.ready_pods));
+            let scale = kpa.tick(kpa_state, &kpa_input);
+            (kpa_input, scale)
+        });
+
         let mut desired: i32;
-        if current == 0 && !self.scale_from_zero_allowed(&state.hpa) {
+        // Knative bounds the value after the decision (min scale only while routed, initial
+        // scale, scale to zero): no HPA early exits
+        let hpa_exits = self.kpa.is_none();
+        if hpa_exits && current == 0 && !self.scale_from_zero_allowed(&state.hpa) {
             set_condition(
                 &mut decision.conditions,
                 Condition::new(
@@ -372,7 +405,7 @@ impl Scaler {
             }
             // KEDA's activation loop owns zero
             desired = 0;
-        } else if current > max || current < min {
+        } else if hpa_exits && (current > max || current < min) {
             desired = if current > max { max } else { min };
             decision.steps.push(Step {
                 stage: Stage::Bounds,
@@ -385,14 +418,20 @@ impl Scaler {
                 },
             });
         } else {
-            desired = match self.combine(input, metric_inputs, forecast, &mut decision) {
+            let kpa_scale = kpa_tick.as_ref().map(|(_, scale)| scale);
+            desired = match self.combine(input, metric_inputs, kpa_scale, forecast, &mut decision) {
                 Some(combined) => {
                     self.hysteresis(state, input, combined, scale_in_to, floor, &mut decision)
                 }
+                // nothing to act on: the KPA reconciler passes an unknown scale through
+                None if self.kpa.is_some() => -1,
                 // The invalid-metric rule holds the target, but a scheduled floor is a minimum
                 // like min_replicas, which the bounds check above enforces without metrics too.
                 None => raise_to_floor(current, floor, self.spec.max_replicas, &mut decision),
             };
+        }
+        if let (Some(kpa), Some((kpa_input, scale))) = (&self.kpa, kpa_tick) {
+            desired = reconcile_kpa(kpa, state, &kpa_input, scale, desired, &mut decision);
         }
         if let (Some(spec), Some(evaluation)) = (&self.spec.keda, keda_evaluation) {
             desired = self.activate(state, spec, evaluation, input, desired, &mut decision);
@@ -594,4 +633,69 @@ fn check_metric_input(input: &MetricInput) -> Result<()> {
         MetricInput::Unavailable { .. } => {}
     }
     Ok(())
+}
+
+/// A KPA step as a pipeline step (Knative's stages mapped to the scaler's).
+pub(super) fn kpa_step(step: &crate::source::kpa::KpaStep) -> Step {
+    use crate::source::kpa::KpaStage;
+    let stage = match step.stage {
+        KpaStage::RateLimit => Stage::RateLimit,
+        KpaStage::Panic | KpaStage::PanicHold => Stage::Panic,
+        KpaStage::ScaleDownDelay => Stage::ScaleDownDelay,
+        KpaStage::ActivationScale
+        | KpaStage::MinScale
+        | KpaStage::InitialScale
+        | KpaStage::MaxScale => Stage::MinMax,
+        KpaStage::ScaleToZero => Stage::ScaleToZero,
+    };
+    Step {
+        stage,
+        from: step.from.max(0) as u32,
+        to: step.to.max(0) as u32,
+        reason: step.reason.clone(),
+    }
+}
+
+/// The KPA tick input of a decision (its samples or averages, the ready pods, replicas).
+fn kpa_input(input: &DecisionInput) -> KpaInput {
+    input.kpa.clone().unwrap_or_default().at(
+        input.now_ms,
+        ready_replicas(input),
+        input.current_replicas,
+    )
+}
+
+/// Knative's reconciler on the combined value (`-1`: unknown): min / max / initial scale
+/// and the scale-to-zero rules; a value it does not apply yet holds the current replicas.
+fn reconcile_kpa(
+    kpa: &Kpa,
+    state: &mut ScalerState,
+    kpa_input: &KpaInput,
+    scale: ScaleOutcome,
+    desired: i32,
+    decision: &mut Decision,
+) -> i32 {
+    let current = kpa_input.current_replicas as i32;
+    let Some(kpa_state) = state.kpa.as_mut() else {
+        return current;
+    };
+    let reconcile = kpa.reconcile_tick(kpa_state, kpa_input, Some(desired));
+    let mut value = current;
+    if let Some(r) = &reconcile {
+        decision.steps.extend(r.steps.iter().map(kpa_step));
+        if r.apply && r.want >= 0 {
+            value = r.want;
+        } else if let Some(waiting) = &r.waiting
+            && r.want != current
+        {
+            decision.steps.push(Step {
+                stage: Stage::ScaleToZero,
+                from: r.want.max(0) as u32,
+                to: current.max(0) as u32,
+                reason: waiting.clone(),
+            });
+        }
+    }
+    decision.kpa = Some(KpaDecision { scale, reconcile });
+    value
 }

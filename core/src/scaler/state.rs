@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::source::hpa::HpaHistory;
 use crate::source::keda::KedaState;
+use crate::source::kpa::KpaState;
 use crate::source::predictive::{self, PredictiveState};
 use crate::time::Timestamp;
 
@@ -36,6 +37,8 @@ pub struct ScalerState {
     pub(super) predictive: Option<PredictiveState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) keda: Option<KedaState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) kpa: Option<KpaState>,
 }
 
 impl Default for ScalerState {
@@ -47,6 +50,7 @@ impl Default for ScalerState {
             hpa: HpaHistory::default(),
             predictive: None,
             keda: None,
+            kpa: None,
         }
     }
 }
@@ -111,6 +115,9 @@ impl ScalerState {
         }
         if let Some(predictive) = &state.predictive {
             predictive.check_usable()?;
+        }
+        if let Some(kpa) = &state.kpa {
+            kpa.check()?;
         }
         Ok(state)
     }

@@ -302,6 +302,7 @@ fn observation(
         .into_iter()
         .collect(),
         healthy: None,
+        kpa: None,
     }
 }
 

@@ -74,6 +74,7 @@ pub(super) fn scaler_spec_from_manifest(value: &Value) -> Result<ScalerSpec> {
         threshold: None,
         predictive: None,
         keda: None,
+        kpa: None,
         behavior,
         cooldown: None,
         controller: ControllerConfig::default(),

@@ -35,6 +35,7 @@ mod threshold;
 use serde::{Deserialize, Serialize};
 
 pub use crate::source::keda::KedaSpec;
+pub use crate::source::kpa::KpaSpec;
 pub use crate::source::predictive::{
     ForecastScaleIn, PredictiveMode, PredictiveSpec, ScheduledFloor, Slo, Weekday,
 };
@@ -60,6 +61,7 @@ use crate::error::{Error, Result};
 /// | `threshold` | none | | the seed's threshold bands source |
 /// | `predictive` | none | | forecast-driven source ([`PredictiveSpec`]) |
 /// | `keda` | none | | a KEDA ScaledObject's triggers, activation, fallback and formula ([`KedaSpec`]) |
+/// | `kpa` | none | | Knative's KPA: stable/panic windows, rate limits, scale to zero ([`KpaSpec`]; its bounds are `min_replicas` / `max_replicas`) |
 /// | `behavior` | none | | Kubernetes behavior: stabilization windows and rate-limit policies |
 /// | `cooldown` | none | s | minimum time after a scale-up / scale-down before the next one |
 /// | `controller` | production defaults | | kube-controller-manager flags and compatibility profile |
@@ -88,6 +90,9 @@ pub struct ScalerSpec {
     /// KEDA's triggers and scale loop (instead of `hpa`: KEDA generates the HPA).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keda: Option<KedaSpec>,
+    /// Knative's KPA (instead of `hpa` and `keda`: a revision has one autoscaler class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kpa: Option<KpaSpec>,
     /// Kubernetes-style stabilization and rate limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behavior: Option<Behavior>,
@@ -192,6 +197,36 @@ impl ScalerSpec {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// The KPA source with the scaler's bounds as its `min_scale` / `max_scale`, validated.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidConfig`] when the spec also has `hpa` or `keda`, sets the KPA's
+    /// own `min_scale` / `max_scale` (the scaler's `min_replicas` / `max_replicas` are its
+    /// bounds), or has an invalid KPA setting.
+    pub(crate) fn kpa_with_bounds(&self) -> Result<Option<crate::source::kpa::Kpa>> {
+        let Some(kpa) = &self.kpa else {
+            return Ok(None);
+        };
+        if self.hpa.is_some() || self.keda.is_some() {
+            return Err(Error::invalid_config(
+                "kpa must not be set with hpa or keda: a Knative revision has one autoscaler class",
+            ));
+        }
+        if kpa.min_scale != 0 || kpa.max_scale != 0 {
+            return Err(Error::invalid_config(format!(
+                "kpa.min_scale and kpa.max_scale must be left unset (got {} and {}): the scaler's min_replicas and max_replicas are the KPA's bounds",
+                kpa.min_scale, kpa.max_scale
+            )));
+        }
+        crate::source::kpa::Kpa::new(KpaSpec {
+            min_scale: self.min_replicas,
+            max_scale: self.max_replicas,
+            ..kpa.clone()
+        })
+        .map(Some)
+        .map_err(|e| e.context("kpa"))
+    }
+
     fn validated(self) -> Result<Self> {
         self.validate()?;
         Ok(self)
@@ -219,10 +254,14 @@ impl ScalerSpec {
             && self.threshold.is_none()
             && self.predictive.is_none()
             && self.keda.is_none()
+            && self.kpa.is_none()
         {
             return Err(Error::invalid_config(
-                "spec enables no source: set at least one of hpa, keda, threshold, predictive",
+                "spec enables no source: set at least one of hpa, keda, kpa, threshold, predictive",
             ));
+        }
+        if self.kpa.is_some() {
+            self.kpa_with_bounds()?;
         }
         if let Some(keda) = &self.keda {
             if self.hpa.is_some() {

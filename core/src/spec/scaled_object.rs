@@ -467,6 +467,7 @@ pub(super) fn scaler_spec_from_scaled_object(value: &Value) -> Result<ScalerSpec
             fallback,
             scaling_modifiers,
         }),
+        kpa: None,
         behavior,
         cooldown: None,
         controller: super::ControllerConfig::default(),

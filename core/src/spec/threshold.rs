@@ -477,6 +477,7 @@ fn spec_from_entries(entries: &[Entry]) -> Result<ScalerSpec> {
         hpa: None,
         predictive: None,
         keda: None,
+        kpa: None,
         threshold: Some(ThresholdSpec {
             rules,
             ..ThresholdSpec::default()

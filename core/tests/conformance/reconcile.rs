@@ -116,6 +116,7 @@ fn run(v: &Value, controller: &ControllerConfig, expected: &Value) -> Outcome {
         threshold: None,
         predictive: None,
         keda: None,
+        kpa: None,
         behavior,
         cooldown: None,
         controller,

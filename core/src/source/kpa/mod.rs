@@ -202,6 +202,48 @@ pub struct KpaInput {
     pub activator_in_path: Option<bool>,
 }
 
+/// What one [`crate::DecisionInput`] carries for a scaler with a `kpa` source: the tick's
+/// samples or the caller's averages, and what the caller knows of the ServerlessService and
+/// the activator (the instant, ready pods and replicas are the decision input's own).
+///
+/// ```
+/// use replicast::kpa::KpaObservation;
+/// let o: KpaObservation = serde_json::from_str(r#"{"averages": {"stable": 120.0, "panic": 150.0}}"#).unwrap();
+/// assert_eq!(o.averages.unwrap().panic, 150.0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpaObservation {
+    /// Samples since the previous decision, ascending, none after `now_ms`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<KpaSample>,
+    /// The caller's own stable and panic averages (exclusive with `samples`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub averages: Option<KpaAverages>,
+    /// Since when the ServerlessService has proxied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sks_proxy_since_ms: Option<Timestamp>,
+    /// The activator probe's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activator_in_path: Option<bool>,
+}
+
+impl KpaObservation {
+    /// The tick input for a revision with `ready_pods` ready pods and `current_replicas`.
+    #[must_use]
+    pub fn at(&self, now_ms: Timestamp, ready_pods: u32, current_replicas: u32) -> KpaInput {
+        KpaInput {
+            now_ms,
+            ready_pods: Some(ready_pods),
+            current_replicas,
+            samples: self.samples.clone(),
+            averages: self.averages,
+            sks_proxy_since_ms: self.sks_proxy_since_ms,
+            activator_in_path: self.activator_in_path,
+        }
+    }
+}
+
 /// One tick's result: the decider's and the reconciler's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KpaDecision {
@@ -367,6 +409,15 @@ impl Kpa {
     /// infinite, negative), samples out of order or after `now_ms`, both samples and averages,
     /// a tick before the previous one, or a count above `i32::MAX`; `state` is then unchanged.
     pub fn decide(&self, state: &mut KpaState, input: &KpaInput) -> Result<KpaDecision> {
+        Self::check(state, input)?;
+        // everything that can fail was checked: from here on the state changes
+        let scale = self.tick(state, input);
+        let reconcile = self.reconcile_tick(state, input, None);
+        Ok(KpaDecision { scale, reconcile })
+    }
+
+    /// Everything [`Kpa::decide`] refuses, without changing anything.
+    pub(crate) fn check(state: &KpaState, input: &KpaInput) -> Result<()> {
         if !input.samples.is_empty() && input.averages.is_some() {
             return Err(Error::invalid_input(
                 "samples and averages are exclusive: give one or the other",
@@ -389,33 +440,52 @@ impl Kpa {
             }
             previous = Some(sample.time_ms);
         }
-        let scale_input = ScaleInput {
-            now_ms: input.now_ms,
-            ready_pods: input.ready_pods,
-            averages: input.averages,
-        };
-        Self::check_scale_input(state, &scale_input)?;
-        let reconcile_input = input.ready_pods.map(|ready_pods| ReconcileInput {
-            now_ms: input.now_ms,
-            ready_pods,
-            current_replicas: input.current_replicas,
-            desired_scale: None,
-            excess_burst_capacity: None,
-            sks_proxy_since_ms: input.sks_proxy_since_ms,
-            activator_in_path: input.activator_in_path,
-        });
-        if let Some(r) = &reconcile_input {
-            Self::check_reconcile_input(r)?;
+        Self::check_scale_input(state, &Self::scale_input(input))?;
+        if let Some(r) = Self::reconcile_input(input, None) {
+            Self::check_reconcile_input(&r)?;
         }
-        // everything that can fail was checked: from here on the state changes
+        Ok(())
+    }
+
+    /// Records the tick's samples and runs the decider; `input` was [`Kpa::check`]ed.
+    pub(crate) fn tick(&self, state: &mut KpaState, input: &KpaInput) -> ScaleOutcome {
         for sample in &input.samples {
             self.sync_windows(state, sample.time_ms);
             state.panic.record_unchecked(sample.time_ms, sample.value);
             state.stable.record_unchecked(sample.time_ms, sample.value);
         }
-        let scale = self.scale_checked(state, &scale_input);
-        let reconcile = reconcile_input.map(|r| self.reconcile_checked(state, &r));
-        Ok(KpaDecision { scale, reconcile })
+        self.scale_checked(state, &Self::scale_input(input))
+    }
+
+    /// The reconciler on `desired_scale` (`None`: the decider's decision), when the ready pods
+    /// are known; `input` was [`Kpa::check`]ed.
+    pub(crate) fn reconcile_tick(
+        &self,
+        state: &mut KpaState,
+        input: &KpaInput,
+        desired_scale: Option<i32>,
+    ) -> Option<ReconcileOutcome> {
+        Self::reconcile_input(input, desired_scale).map(|r| self.reconcile_checked(state, &r))
+    }
+
+    fn scale_input(input: &KpaInput) -> ScaleInput {
+        ScaleInput {
+            now_ms: input.now_ms,
+            ready_pods: input.ready_pods,
+            averages: input.averages,
+        }
+    }
+
+    fn reconcile_input(input: &KpaInput, desired_scale: Option<i32>) -> Option<ReconcileInput> {
+        input.ready_pods.map(|ready_pods| ReconcileInput {
+            now_ms: input.now_ms,
+            ready_pods,
+            current_replicas: input.current_replicas,
+            desired_scale,
+            excess_burst_capacity: None,
+            sks_proxy_since_ms: input.sks_proxy_since_ms,
+            activator_in_path: input.activator_in_path,
+        })
     }
 }
 

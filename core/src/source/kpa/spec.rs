@@ -23,6 +23,17 @@ pub enum KpaMetric {
     Rps,
 }
 
+impl KpaMetric {
+    /// The metric's name, as Knative's `metric` annotation spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KpaMetric::Concurrency => "concurrency",
+            KpaMetric::Rps => "rps",
+        }
+    }
+}
+
 /// How a window of 1 s buckets is averaged.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
