@@ -16,6 +16,7 @@ pub mod sim;
 pub mod spec;
 pub mod threshold;
 pub mod time;
+pub mod vpa;
 
 pub use decision::{Decision, DecisionInput, LoadSamples, Proposal, SourceKind, Stage, Step};
 pub use error::{Error, ErrorKind, Result};
