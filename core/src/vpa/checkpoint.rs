@@ -130,7 +130,11 @@ impl VerticalPodAutoscalerCheckpoint {
     /// [`crate::ErrorKind::Serialization`] for malformed text, a wrong `kind` / `apiVersion`, or
     /// an empty `spec.containerName`.
     pub fn from_text(text: &str) -> Result<Self> {
-        let cp: Self = serde_yaml_ng::from_str(text)
+        // through a JSON value: JSON object keys are strings, which serde_json reads as the
+        // integer bucket indexes (YAML would keep a quoted "25" a string)
+        let value: serde_json::Value = serde_yaml_ng::from_str(text)
+            .map_err(|e| Error::serialization(format!("malformed checkpoint: {e}")))?;
+        let cp: Self = serde_json::from_value(value)
             .map_err(|e| Error::serialization(format!("malformed checkpoint: {e}")))?;
         if cp.kind != "VerticalPodAutoscalerCheckpoint" {
             return Err(Error::serialization(format!(
