@@ -43,10 +43,13 @@ pub fn scale_resource(amount: i64, factor: f64) -> i64 {
     amount_from_float(amount as f64 * factor)
 }
 
-/// `base + ScaleResource(base, fraction)`: the safety margin.
+/// `base + ScaleResource(base, fraction)`: the safety margin. The sum is clamped to 1e14
+/// like every other amount (upstream adds without clamping; with its histograms the sum never
+/// gets near 1e14, and clamping keeps `target <= upper bound` for any tuning).
 #[must_use]
 pub fn with_margin(base: i64, fraction: f64) -> i64 {
     base.saturating_add(scale_resource(base, fraction))
+        .min(MAX_RESOURCE_AMOUNT.max(base))
 }
 
 /// The confidence in "days of history" (spec §8.3): `min(lifespan / interval, samples /
