@@ -150,6 +150,14 @@ impl MemoryConfig {
     }
 }
 
+/// `pods[pod]`, inserted empty when missing (the key is allocated only then).
+fn pod_entry<'a>(pods: &'a mut BTreeMap<String, PodState>, pod: &str) -> Option<&'a mut PodState> {
+    if !pods.contains_key(pod) {
+        pods.insert(pod.to_owned(), PodState::default());
+    }
+    pods.get_mut(pod)
+}
+
 /// Everything kept for one container name: its aggregate and its pods' bookkeeping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -170,10 +178,9 @@ impl ContainerState {
             return false;
         }
         self.aggregate.add_cpu_sample(cpu_millicores, start_ms);
-        self.pods
-            .entry(pod.to_owned())
-            .or_default()
-            .last_cpu_sample_start_ms = Some(start_ms);
+        if let Some(p) = pod_entry(&mut self.pods, pod) {
+            p.last_cpu_sample_start_ms = Some(start_ms);
+        }
         true
     }
 
@@ -193,7 +200,9 @@ impl ContainerState {
         if memory_bytes < 0 || (!is_oom && last.is_some_and(|last| start_ms < last)) {
             return false;
         }
-        let pod_state = self.pods.entry(pod.to_owned()).or_default();
+        let Some(pod_state) = pod_entry(&mut self.pods, pod) else {
+            return false;
+        };
         pod_state.last_memory_sample_start_ms = Some(start_ms);
         let window_end = *pod_state.window_end_ms.get_or_insert(start_ms);
         let mut add_new_peak = false;

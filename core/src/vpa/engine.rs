@@ -400,13 +400,23 @@ impl Vpa {
     }
 }
 
-/// One line explaining a resource's three bounds.
+/// A fraction as a percentage, formatted cheaply when it is a whole one (`0.9` → `90`).
+fn percent(out: &mut String, fraction: f64) {
+    let p = fraction * 100.0;
+    if p.fract().abs() < 1e-9 && p.abs() < 1e9 {
+        let _ = write!(out, "{}", p.round() as i64);
+    } else {
+        let _ = write!(out, "{p}");
+    }
+}
+
+/// One line explaining a resource's three bounds (integers mostly: it is on the hot path).
 fn describe(
     res: Resource,
     e: &ResourceEstimate,
     config: &super::spec::RecommenderConfig,
 ) -> String {
-    let (pcts, unit, value_unit) = match res {
+    let (pcts, unit) = match res {
         Resource::Cpu => (
             [
                 config.target_cpu_percentile,
@@ -414,7 +424,6 @@ fn describe(
                 config.upper_bound_cpu_percentile,
             ],
             "m",
-            " cores",
         ),
         Resource::Memory => (
             [
@@ -423,28 +432,26 @@ fn describe(
                 config.upper_bound_memory_percentile,
             ],
             " B",
-            " B",
         ),
     };
-    let mut s = String::with_capacity(256);
+    let mut s = String::with_capacity(192);
+    s.push_str(res.as_str());
+    s.push_str(": target p");
+    percent(&mut s, pcts[0]);
+    let _ = write!(s, " = {}{unit} (bucket upper edge), +", e.amounts[0]);
+    percent(&mut s, config.safety_margin_fraction);
+    let _ = write!(s, "% margin → {}{unit}; lower p", e.with_margin[0]);
+    percent(&mut s, pcts[1]);
     let _ = write!(
         s,
-        "{}: target p{} = {}{value_unit} (bucket upper edge) → {}{unit}, +{}% margin → {}{unit}; \
-         lower p{} → {}{unit} × confidence → {}{unit}; upper p{} → {}{unit} × confidence → {}{unit} \
-         (confidence {:.4} days)",
-        res.as_str(),
-        pcts[0],
-        e.percentiles[0],
-        e.amounts[0],
-        config.safety_margin_fraction * 100.0,
-        e.with_margin[0],
-        pcts[1],
-        e.with_margin[1],
-        e.with_confidence[1],
-        pcts[2],
-        e.with_margin[2],
-        e.with_confidence[2],
-        e.confidence,
+        " → {}{unit} × confidence → {}{unit}; upper p",
+        e.with_margin[1], e.with_confidence[1]
+    );
+    percent(&mut s, pcts[2]);
+    let _ = write!(
+        s,
+        " → {}{unit} × confidence → {}{unit} (confidence {:.3} days of history)",
+        e.with_margin[2], e.with_confidence[2], e.confidence
     );
     if e.bounds != e.with_confidence {
         let _ = write!(

@@ -220,13 +220,18 @@ impl VpaState {
                 "a vpa state tracks at most {MAX_CONTAINERS} containers; cannot add {container:?}"
             )));
         }
-        let state = self
-            .containers
-            .entry(container.to_owned())
-            .or_insert_with(|| ContainerState {
-                aggregate: vpa.new_aggregate(t_ms),
-                pods: BTreeMap::new(),
-            });
+        if !self.containers.contains_key(container) {
+            self.containers.insert(
+                container.to_owned(),
+                ContainerState {
+                    aggregate: vpa.new_aggregate(t_ms),
+                    pods: BTreeMap::new(),
+                },
+            );
+        }
+        let Some(state) = self.containers.get_mut(container) else {
+            return Err(Error::invalid_input("container vanished"));
+        };
         vpa.check_aggregate(container, &state.aggregate)?;
         if !state.pods.contains_key(pod) && state.pods.len() >= MAX_PODS_PER_CONTAINER {
             return Err(Error::invalid_input(format!(
