@@ -127,15 +127,17 @@ impl DecayingHistogram {
                 "cannot merge histograms with different options",
             ));
         }
-        if self.reference_ms < other.reference_ms {
-            self.shift_reference(other.reference_ms);
-            self.histogram.merge(&other.histogram)
-        } else if other.reference_ms < self.reference_ms {
-            let mut shifted = other.clone();
-            shifted.shift_reference(self.reference_ms);
-            self.histogram.merge(&shifted.histogram)
-        } else {
-            self.histogram.merge(&other.histogram)
+        match self.reference_ms.cmp(&other.reference_ms) {
+            std::cmp::Ordering::Less => {
+                self.shift_reference(other.reference_ms);
+                self.histogram.merge(&other.histogram)
+            }
+            std::cmp::Ordering::Greater => {
+                let mut shifted = other.clone();
+                shifted.shift_reference(self.reference_ms);
+                self.histogram.merge(&shifted.histogram)
+            }
+            std::cmp::Ordering::Equal => self.histogram.merge(&other.histogram),
         }
     }
 

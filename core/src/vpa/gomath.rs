@@ -8,6 +8,10 @@
 //! and decay factors (`Exp2`) depend on those bits, so replicast uses the same algorithms,
 //! re-derived here from their published descriptions, to reproduce upstream bit for bit.
 
+// The polynomial constants are transcribed with the digits of their published source (Go's
+// math package, after FreeBSD's msun); they parse to the same binary64 values.
+#![allow(clippy::excessive_precision)]
+
 const SHIFT: u32 = 52;
 const MASK: u64 = 0x7ff;
 const BIAS: i64 = 1023;
@@ -219,6 +223,7 @@ mod tests {
     /// Bit patterns printed by Go 1.26 on linux/amd64 for inputs where C's libm (and so
     /// `f64::powf` / `ln` / `exp2`) gives a different last bit.
     #[test]
+    #[allow(clippy::unreadable_literal)] // bit patterns, as Go printed them
     fn matches_go_amd64_bits() {
         const POW_1_05: [(i64, u64); 40] = [
             (4, 0x3ff372b6ae7d566d),

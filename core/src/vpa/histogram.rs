@@ -102,7 +102,8 @@ impl From<HistogramOptions> for HistogramSpec {
 
 /// Go's `int(x)` on amd64: truncation, with `MinInt64` for NaN and out-of-range values.
 fn go_int(x: f64) -> i64 {
-    if x.is_nan() || x >= 9.223_372_036_854_775_807e18 || x < -9.223_372_036_854_775_808e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if x.is_nan() || !(-TWO_63..TWO_63).contains(&x) {
         i64::MIN
     } else {
         x as i64
@@ -374,7 +375,7 @@ impl Histogram {
     /// Adds `weight` at `value`. Negative or NaN weights are ignored (upstream panics on
     /// them; replicast never produces one).
     pub fn add(&mut self, value: f64, weight: f64) {
-        if !(weight >= 0.0) {
+        if weight.is_nan() || weight < 0.0 {
             return;
         }
         let bucket = self.options.find_bucket(value);
@@ -391,7 +392,7 @@ impl Histogram {
 
     /// Subtracts `weight` at `value`; totals that fall below epsilon become exactly 0.
     pub fn subtract(&mut self, value: f64, weight: f64) {
-        if !(weight >= 0.0) {
+        if weight.is_nan() || weight < 0.0 {
             return;
         }
         let bucket = self.options.find_bucket(value);
@@ -455,7 +456,7 @@ impl Histogram {
 
     /// Multiplies every weight by `factor` (≥ 0) and re-tightens the non-empty range.
     pub(crate) fn scale(&mut self, factor: f64) {
-        if !(factor >= 0.0) {
+        if factor.is_nan() || factor < 0.0 {
             return;
         }
         if self.min_bucket <= self.max_bucket {
