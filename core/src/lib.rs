@@ -14,6 +14,7 @@ pub mod sim;
 mod source;
 pub mod spec;
 pub mod time;
+pub mod vpa;
 
 pub use source::{hpa, keda, kpa, threshold};
 

@@ -10,7 +10,7 @@
 //! | Knative KPA | [`kpa`] | revision-wide concurrency or rps over stable and panic windows, with scale-to-zero |
 //! | KEDA | [`keda`] | a ScaledObject's triggers: HPA math on their values, activation, fallback, formulas |
 //!
-//! The vertical recommender (`vpa`) sits beside them: it sizes requests, not replicas.
+//! The vertical recommender ([`crate::vpa`]) sits beside them: it sizes requests, not replicas.
 
 pub mod hpa;
 pub mod keda;
