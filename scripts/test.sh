@@ -32,6 +32,11 @@ cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/thr
 cargo run --quiet --locked -p replicast-cli -- recommend --spec testdata/seed/thresholds.yaml \
     --input examples/inputs/seed-threshold-observation.json
 cargo run --quiet --locked -p replicast-cli -- validate --spec examples/specs/keda-scaledobject.yaml
+cargo run --quiet --locked -p replicast-cli -- validate --spec testdata/seed/vpa.yaml
+cargo run --quiet --locked -p replicast-cli -- recommend --spec examples/specs/hpa-vpa.yaml \
+    --input examples/inputs/hpa-vpa-observation.json
+cargo run --quiet --locked -p replicast-cli -- recommend --spec examples/specs/knative-service.yaml \
+    --input examples/inputs/kpa-observation.json
 cargo run --quiet --locked -p replicast-cli -- recommend --spec examples/specs/keda-scaledobject.yaml \
     --input examples/inputs/keda-observation.json
 

@@ -44,7 +44,7 @@ struct Cli {
 enum Command {
     /// Decide the replicas for one observation and explain why.
     Recommend {
-        /// Spec file: replicast YAML/JSON, a Kubernetes HPA manifest, a KEDA ScaledObject, or the seed's threshold YAML.
+        /// Spec file: replicast YAML/JSON; an HPA, VerticalPodAutoscaler, KEDA ScaledObject or Knative Service manifest (several in one file with `---`); or the seed's threshold YAML.
         #[arg(long)]
         spec: PathBuf,
         /// Observation file (JSON `DecisionInput`); `-` reads standard input.
@@ -304,6 +304,21 @@ fn describe_sources(spec: &ScalerSpec) -> String {
         }
         sources.push(format!("{})", parts.join(", ")));
     }
+    if let Some(kpa) = &spec.kpa {
+        let (target, total) = kpa.resolve_target();
+        sources.push(format!(
+            "kpa ({}, target {target} of {total} per pod, stable window {}s, panic window {}s at {} %, scale-to-zero {})",
+            kpa.metric.as_str(),
+            kpa.stable_window_s,
+            kpa.panic_window_s(),
+            kpa.panic_threshold_percentage,
+            if kpa.enable_scale_to_zero && spec.min_replicas == 0 {
+                format!("after {}s of grace", kpa.scale_to_zero_grace_period_s)
+            } else {
+                "off".to_owned()
+            }
+        ));
+    }
     if let Some(threshold) = &spec.threshold {
         sources.push(format!("threshold ({} rules)", threshold.rules.len()));
     }
@@ -317,6 +332,30 @@ fn describe_sources(spec: &ScalerSpec) -> String {
             ),
             None => format!("predictive (q{} of the forecast)", p.quantile),
         });
+    }
+    if let Some(vpa) = &spec.vpa {
+        let r = &vpa.recommender;
+        let policies: Vec<&str> = vpa
+            .container_policies
+            .iter()
+            .map(|p| p.container_name.as_str())
+            .collect();
+        sources.push(format!(
+            "vpa (update mode {}, target p{} cpu / p{} memory, margin {}, {} container policies{})",
+            serde_json::to_value(vpa.update_mode)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            r.target_cpu_percentile * 100.0,
+            r.target_memory_percentile * 100.0,
+            r.safety_margin_fraction,
+            policies.len(),
+            if policies.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", policies.join(", "))
+            }
+        ));
     }
     if spec.behavior.is_some() {
         sources.push("behavior".to_owned());

@@ -61,6 +61,39 @@ fn recommend_and_validate_a_keda_scaled_object() {
 }
 
 #[test]
+fn recommend_and_validate_a_knative_service_and_an_hpa_with_a_vpa() {
+    let (ok, out, err) = replicast(&[
+        "recommend",
+        "--spec",
+        &repo("examples/specs/knative-service.yaml"),
+        "--input",
+        &repo("examples/inputs/kpa-observation.json"),
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["replicas"], 11);
+    assert_eq!(d["proposals"][0]["source"], "kpa");
+    assert_eq!(d["kpa"]["scale"]["panicking"], true);
+    let (ok, out, err) = replicast(&[
+        "recommend",
+        "--spec",
+        &repo("examples/specs/hpa-vpa.yaml"),
+        "--input",
+        &repo("examples/inputs/hpa-vpa-observation.json"),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("hold at 4\n"), "{out}");
+    assert!(
+        out.contains("resize sutazai-backend: requests cpu 1000m, memory 2147483648 B"),
+        "{out}"
+    );
+    let (ok, out, err) = replicast(&["validate", "--spec", &repo("testdata/seed/vpa.yaml")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("vpa (update mode auto"), "{out}");
+}
+
+#[test]
 fn recommend_json_and_state_file() {
     let dir = std::env::temp_dir().join(format!("replicast-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -5,10 +5,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::scaler::VerticalDecision;
 use crate::source::hpa::{Condition, MetricInput, Pod};
 use crate::source::keda::KedaStatus;
 use crate::source::kpa::{KpaDecision, KpaObservation};
 use crate::time::Timestamp;
+use crate::vpa::{ContainerResources, ContainerUsage};
 
 /// Everything observed for one workload at one instant.
 ///
@@ -26,6 +28,8 @@ use crate::time::Timestamp;
 /// | `signals` | named values for the threshold source (`cpu`, `memory`, `inference_queue_depth`, ...) |
 /// | `healthy` | the caller's health check; `Some(false)` blocks scale-down |
 /// | `kpa` | the KPA source's samples (revision-wide totals) or stable/panic averages ([`KpaObservation`]) |
+/// | `container_usage` | per-container CPU / memory usage samples and OOM events, for the vertical recommender ([`ContainerUsage`]) |
+/// | `container_resources` | the pod's current requests and limits per container ([`ContainerResources`]) |
 ///
 /// ```
 /// use replicast::DecisionInput;
@@ -73,6 +77,13 @@ pub struct DecisionInput {
     /// The KPA source's samples or averages since the previous decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kpa: Option<KpaObservation>,
+    /// Per-container usage samples for the vertical recommender.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_usage: Vec<ContainerUsage>,
+    /// The pod's current requests and limits per container (the vertical recommender's
+    /// limits and coordination with the HPA's utilization need them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_resources: Vec<ContainerResources>,
 }
 
 /// Load samples that end at the decision instant, evenly spaced `step_ms` apart: with `n`
@@ -203,6 +214,9 @@ pub struct Decision {
     /// ServerlessService mode, activators, what the scale-to-zero rules wait for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kpa: Option<KpaDecision>,
+    /// The vertical recommendation and the requests to apply with this replica count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vertical: Option<VerticalDecision>,
 }
 
 impl fmt::Display for Decision {
@@ -266,6 +280,54 @@ impl fmt::Display for Decision {
                 )?;
             }
             for note in &k.notes {
+                writeln!(f, "    {note}")?;
+            }
+        }
+        if let Some(kpa) = &self.kpa {
+            let scale = &kpa.scale;
+            write!(
+                f,
+                "  kpa: {}",
+                if scale.panicking {
+                    "panicking"
+                } else {
+                    "stable"
+                }
+            )?;
+            if let Some(ebc) = scale.excess_burst_capacity {
+                write!(f, ", excess burst capacity {ebc}")?;
+            }
+            if let Some(r) = &kpa.reconcile {
+                write!(f, ", want {}, activators {}", r.want, r.activators)?;
+                if let Some(waiting) = &r.waiting {
+                    write!(f, ", waiting: {waiting}")?;
+                }
+            }
+            writeln!(f)?;
+        }
+        if let Some(v) = &self.vertical {
+            for c in &v.apply {
+                let show = |r: &crate::vpa::Resources| {
+                    format!(
+                        "cpu {}, memory {}",
+                        r.cpu_millicores
+                            .map_or_else(|| "-".to_owned(), |m| format!("{m}m")),
+                        r.memory_bytes
+                            .map_or_else(|| "-".to_owned(), |b| format!("{b} B"))
+                    )
+                };
+                writeln!(
+                    f,
+                    "  resize {}: requests {}; limits {}",
+                    c.container,
+                    show(&c.requests),
+                    show(&c.limits)
+                )?;
+            }
+            if v.apply.is_empty() {
+                writeln!(f, "  vertical: no change")?;
+            }
+            for note in &v.notes {
                 writeln!(f, "    {note}")?;
             }
         }

@@ -20,6 +20,6 @@ pub use source::{hpa, keda, kpa, threshold};
 
 pub use decision::{Decision, DecisionInput, LoadSamples, Proposal, SourceKind, Stage, Step};
 pub use error::{Error, ErrorKind, Result};
-pub use scaler::{STATE_VERSION, Scaler, ScalerState};
+pub use scaler::{STATE_VERSION, Scaler, ScalerState, VerticalDecision};
 pub use spec::ScalerSpec;
 pub use time::Timestamp;

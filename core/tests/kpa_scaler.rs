@@ -245,3 +245,43 @@ proptest! {
         }
     }
 }
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[test]
+fn a_knative_service_loads_its_annotations_as_written() {
+    let spec = ScalerSpec::from_yaml(&read("examples/specs/knative-service.yaml")).unwrap();
+    assert_eq!((spec.min_replicas, spec.max_replicas), (0, 30));
+    let kpa = spec.kpa.as_ref().unwrap();
+    assert_eq!(kpa.container_concurrency, 20);
+    assert_eq!(kpa.scale_down_delay_s, 30);
+    // target annotation 10 (below containerConcurrency 20) at the default 70 %
+    assert_eq!(kpa.resolve_target(), (7.0, 10.0));
+    let observation: DecisionInput =
+        serde_json::from_str(&read("examples/inputs/kpa-observation.json")).unwrap();
+    let d = Scaler::new(spec)
+        .unwrap()
+        .decide(&mut ScalerState::new(), &observation)
+        .unwrap();
+    // 75 in flight at 7 per pod: ceil(10.7) = 11, and 11 >= 2 x 2 ready: panic
+    assert_eq!(d.replicas, 11);
+    assert!(d.kpa.unwrap().scale.panicking);
+}
+
+#[test]
+fn a_config_autoscaler_configmap_in_the_same_file_sets_the_cluster_defaults() {
+    let service = read("examples/specs/knative-service.yaml");
+    let config = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config-autoscaler, namespace: knative-serving}\ndata:\n  stable-window: 2m\n  container-concurrency-target-percentage: \"80\"\n";
+    let spec = ScalerSpec::from_yaml(&format!("{config}---\n{service}")).unwrap();
+    let kpa = spec.kpa.unwrap();
+    assert_eq!(kpa.stable_window_s, 120);
+    assert_eq!(kpa.resolve_target(), (8.0, 10.0));
+    let bad = service.replace("kpa.autoscaling.knative.dev", "hpa.autoscaling.knative.dev");
+    let e = ScalerSpec::from_yaml(&bad).unwrap_err();
+    assert!(
+        e.to_string().contains("autoscaling.knative.dev/class"),
+        "{e}"
+    );
+}

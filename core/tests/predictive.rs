@@ -78,6 +78,7 @@ fn never_below_the_reactive_proposal_and_ready_before_the_load() {
         predictive: None,
         keda: None,
         kpa: None,
+        vpa: None,
         ..spec("")
     })
     .unwrap();
@@ -124,6 +125,7 @@ fn forecast_only_reports_without_acting() {
         predictive: None,
         keda: None,
         kpa: None,
+        vpa: None,
         ..spec("")
     })
     .unwrap();

@@ -108,6 +108,12 @@ enum replicast_stage
   REPLICAST_STAGE_SCALE_FROM_ZERO = 8,
   // KEDA's activation loop changed the value (from or to zero / idle).
   REPLICAST_STAGE_ACTIVATION = 9,
+  // Knative's panic mode changed the value (or refused a scale-down).
+  REPLICAST_STAGE_PANIC = 10,
+  // Knative's scale-down delay kept a recent larger value.
+  REPLICAST_STAGE_SCALE_DOWN_DELAY = 11,
+  // Knative's scale-to-zero rules changed the value.
+  REPLICAST_STAGE_SCALE_TO_ZERO = 12,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -59,6 +59,12 @@ pub enum replicast_stage {
     ScaleFromZero = 8,
     /// KEDA's activation loop changed the value (from or to zero / idle).
     Activation = 9,
+    /// Knative's panic mode changed the value (or refused a scale-down).
+    Panic = 10,
+    /// Knative's scale-down delay kept a recent larger value.
+    ScaleDownDelay = 11,
+    /// Knative's scale-to-zero rules changed the value.
+    ScaleToZero = 12,
 }
 
 impl From<Stage> for replicast_stage {
@@ -73,6 +79,9 @@ impl From<Stage> for replicast_stage {
             Stage::Cooldown => Self::Cooldown,
             Stage::ScaleFromZero => Self::ScaleFromZero,
             Stage::Activation => Self::Activation,
+            Stage::Panic => Self::Panic,
+            Stage::ScaleDownDelay => Self::ScaleDownDelay,
+            Stage::ScaleToZero => Self::ScaleToZero,
         }
     }
 }

@@ -179,7 +179,7 @@ pub unsafe extern "C" fn replicast_scaler_decide_json(
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum BatchOutcome {
-    Decision(Decision),
+    Decision(Box<Decision>),
     Error { code: u32, message: String },
 }
 
@@ -245,7 +245,7 @@ pub unsafe extern "C" fn replicast_scaler_decide_batch_json(
             .decide_batch(&mut next, &inputs)?
             .into_iter()
             .map(|r| match r {
-                Ok(d) => BatchOutcome::Decision(d),
+                Ok(d) => BatchOutcome::Decision(Box::new(d)),
                 Err(e) => BatchOutcome::Error {
                     code: replicast_status::of_kind(e.kind()) as u32,
                     message: e.message().to_owned(),

@@ -65,7 +65,8 @@ class ScalerSpec:
         """Upper bound on replicas."""
     @property
     def sources(self) -> list[str]:
-        """The enabled sources (``"hpa"``, ``"keda"``, ``"threshold"``, ``"predictive"``)."""
+        """The enabled sources (``"hpa"``, ``"keda"``, ``"threshold"``, ``"kpa"``,
+        ``"predictive"``, ``"vpa"``)."""
     def __eq__(self, value: object, /) -> bool: ...
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
 
@@ -132,6 +133,17 @@ class Decision:
     def errors(self) -> list[str]:
         """Failed metrics, by message."""
     @property
+    def kpa(self) -> dict[str, Any] | None:
+        """The KPA's view (a spec with a ``kpa`` source): ``scale`` (averages, panicking,
+        excess_burst_capacity, desired_pod_count, steps) and ``reconcile`` (want, apply,
+        waiting, sks_mode, activators); None for other specs."""
+    @property
+    def vertical(self) -> dict[str, Any] | None:
+        """The vertical half (a spec with a ``vpa`` source): ``recommendation`` (per
+        container target, bounds, requests, limits, reasons), ``apply`` (the requests and
+        limits to set now) and ``notes`` (how each resource was coordinated with the HPA);
+        None for other specs."""
+    @property
     def keda(self) -> dict[str, Any] | None:
         """KEDA's view (a spec with a ``keda`` source): ``active``, ``error``, ``fallback``,
         ``composite_value``, ``triggers`` (``name``, ``value``, ``active``, ``failures``,
@@ -175,6 +187,9 @@ class Scaler:
         load_since_ms: int | None = None,
         load_samples: npt.ArrayLike | None = None,
         load_step_ms: int | None = None,
+        kpa: Mapping[str, Any] | None = None,
+        container_usage: Sequence[Mapping[str, Any]] | None = None,
+        container_resources: Sequence[Mapping[str, Any]] | None = None,
     ) -> Decision:
         """Decides the replicas for one workload, updating ``state`` on success.
 
@@ -200,6 +215,15 @@ class Scaler:
                 oldest first, the last ending at ``now_ms`` (1-D array-like); the predictive
                 source averages them into its own sample interval.
             load_step_ms: The spacing of ``load_samples``, ms (required with them).
+            kpa: For a ``kpa`` source: ``{"samples": [{"time_ms", "value"}, ...]}`` (the
+                revision-wide totals since the previous decision) or ``{"averages":
+                {"stable", "panic"}}``, optionally ``sks_proxy_since_ms`` and
+                ``activator_in_path``.
+            container_usage: For a ``vpa`` source: per-container usage, ``{"container",
+                "pod", "cpu_cores", "memory_bytes"}`` (optionally ``start_ms``,
+                ``oom_requested_memory_bytes``).
+            container_resources: The pod's current ``{"container", "requests", "limits"}``
+                (each ``{"cpu_millicores", "memory_bytes"}``).
 
         Returns:
             The decision, with its proposals, steps and conditions.

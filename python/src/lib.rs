@@ -74,8 +74,14 @@ fn source_names(spec: &ScalerSpec) -> Vec<&'static str> {
     if spec.threshold.is_some() {
         names.push("threshold");
     }
+    if spec.kpa.is_some() {
+        names.push("kpa");
+    }
     if spec.predictive.is_some() {
         names.push("predictive");
+    }
+    if spec.vpa.is_some() {
+        names.push("vpa");
     }
     names
 }
@@ -283,6 +289,16 @@ impl PyDecision {
         Self::field(py, &self.decision.keda)
     }
 
+    #[getter]
+    fn kpa<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Self::field(py, &self.decision.kpa)
+    }
+
+    #[getter]
+    fn vertical<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Self::field(py, &self.decision.vertical)
+    }
+
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Self::field(py, &self.decision)
     }
@@ -462,6 +478,15 @@ impl PyScaler {
     ///     load_samples: Instead of load: the load samples since the previous decision,
     ///         oldest first, the last ending at now_ms (1-D array-like).
     ///     load_step_ms: The spacing of load_samples, ms (required with them).
+    ///     kpa: For a kpa source, a dict with "samples" ([{"time_ms", "value"}], the
+    ///         revision-wide totals since the previous decision) or "averages"
+    ///         ({"stable", "panic"}), and optionally "sks_proxy_since_ms",
+    ///         "activator_in_path".
+    ///     container_usage: For a vpa source, per-container usage dicts: "container", "pod",
+    ///         "cpu_cores", "memory_bytes", optionally "start_ms",
+    ///         "oom_requested_memory_bytes".
+    ///     container_resources: The pod's current "requests" and "limits" per "container"
+    ///         ({"cpu_millicores", "memory_bytes"}).
     ///
     /// Returns:
     ///     The Decision, with its proposals, steps and conditions.
@@ -472,7 +497,8 @@ impl PyScaler {
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (state, *, now_ms, current_replicas, status_replicas=None,
         ready_replicas=None, pods=None, metrics=None, signals=None, healthy=None, load=None,
-        load_since_ms=None, load_samples=None, load_step_ms=None))]
+        load_since_ms=None, load_samples=None, load_step_ms=None, kpa=None,
+        container_usage=None, container_resources=None))]
     fn decide(
         &self,
         py: Python<'_>,
@@ -489,6 +515,9 @@ impl PyScaler {
         load_since_ms: Option<i64>,
         load_samples: Option<&Bound<'_, PyAny>>,
         load_step_ms: Option<i64>,
+        kpa: Option<&Bound<'_, PyAny>>,
+        container_usage: Option<&Bound<'_, PyAny>>,
+        container_resources: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyDecision> {
         let load_samples = match (load_samples, load_step_ms) {
             (Some(values), Some(step_ms)) => Some(LoadSamples {
@@ -518,6 +547,17 @@ impl PyScaler {
             load,
             load_since_ms,
             load_samples,
+            kpa: kpa
+                .filter(|o| !o.is_none())
+                .map(|o| {
+                    serde_json::from_value(to_value(o, Role::Input)?)
+                        .map_err(|e| invalid_input(format!("kpa: {e}")))
+                })
+                .transpose()?,
+            container_usage: from_list("container_usage", container_usage, |_| None)?
+                .unwrap_or_default(),
+            container_resources: from_list("container_resources", container_resources, |_| None)?
+                .unwrap_or_default(),
         };
         let state = state.get();
         let scaler = &self.scaler;

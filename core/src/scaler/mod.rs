@@ -17,6 +17,7 @@
 mod combine;
 mod hysteresis;
 mod state;
+mod vertical;
 
 use crate::decision::{Decision, DecisionInput, Stage, Step};
 use crate::error::{Error, Result};
@@ -29,9 +30,11 @@ use crate::source::kpa::{Kpa, KpaDecision, KpaInput, ScaleOutcome};
 use crate::source::predictive::{self, PredictiveState};
 use crate::spec::{Behavior, ScaleFromZero, ScalerSpec};
 use crate::time::Timestamp;
+use crate::vpa::{VerticalRecommendation, Vpa, VpaState};
 
 use hysteresis::raise_to_floor;
 pub use state::{STATE_VERSION, ScalerState};
+pub use vertical::VerticalDecision;
 
 /// A validated spec, ready to decide.
 ///
@@ -71,6 +74,8 @@ pub struct Scaler {
     formula: Option<keda::Formula>,
     /// The KPA source with the scaler's bounds as its min / max scale.
     kpa: Option<Kpa>,
+    /// The vertical recommender.
+    vpa: Option<Vpa>,
 }
 
 impl Scaler {
@@ -85,9 +90,11 @@ impl Scaler {
             None => None,
         };
         let kpa = spec.kpa_with_bounds()?;
+        let vpa = spec.vpa.clone().map(Vpa::new).transpose()?;
         Ok(Self {
             formula,
             kpa,
+            vpa,
             ..Self::unchecked(spec)
         })
     }
@@ -107,6 +114,7 @@ impl Scaler {
             behavior,
             formula: None,
             kpa: None,
+            vpa: None,
         }
     }
 
@@ -142,7 +150,22 @@ impl Scaler {
     pub fn decide(&self, state: &mut ScalerState, input: &DecisionInput) -> Result<Decision> {
         // everything that can fail is checked first, so the state is only changed on success
         self.check_input(state, input)?;
-        Ok(self.run(state, input))
+        let vertical = match &self.vpa {
+            Some(vpa) => {
+                // on a copy: a refused observation or request leaves the state as it was
+                let mut vpa_state = state.vpa.clone().unwrap_or_default();
+                vpa_state
+                    .observe(vpa, input.now_ms, &input.container_usage)
+                    .map_err(|e| e.context("container_usage"))?;
+                vpa_state.gc(vpa, input.now_ms);
+                let recommendation = vpa
+                    .recommend(&vpa_state, input.now_ms, &input.container_resources)
+                    .map_err(|e| e.context("container_resources"))?;
+                Some((vpa_state, recommendation))
+            }
+            None => None,
+        };
+        Ok(self.run(state, input, vertical))
     }
 
     /// Decides for many workloads: `states[i]` with `inputs[i]`. Each result is independent;
@@ -289,7 +312,50 @@ impl Scaler {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn run(&self, state: &mut ScalerState, input: &DecisionInput) -> Decision {
+    fn run(
+        &self,
+        state: &mut ScalerState,
+        input: &DecisionInput,
+        vertical: Option<(VpaState, VerticalRecommendation)>,
+    ) -> Decision {
+        // the vertical half first: the horizontal sources see the requests it applies
+        let mut vertical_decision = None;
+        let mut recomputed = None;
+        if let (Some(vpa), Some((vpa_state, recommendation))) = (&self.vpa, vertical) {
+            state.vpa = Some(vpa_state);
+            // the metric of each observation: the HPA's, or each KEDA trigger's
+            let observed_metrics = match &self.spec.keda {
+                Some(keda) => keda.trigger_metrics(),
+                None => self.metrics.clone(),
+            };
+            let v = vertical::coordinate(
+                recommendation,
+                vpa.spec().update_mode,
+                &input.container_resources,
+                &observed_metrics,
+            );
+            recomputed = vertical::recompute(
+                input,
+                &input.metrics,
+                &observed_metrics,
+                &input.container_resources,
+                &v.apply,
+            );
+            vertical_decision = Some(v);
+        }
+        let input = match &recomputed {
+            Some((adjusted, metrics)) => &DecisionInput {
+                metrics: metrics.clone(),
+                ..adjusted.clone()
+            },
+            None => input,
+        };
+        let mut decision = self.run_horizontal(state, input);
+        decision.vertical = vertical_decision;
+        decision
+    }
+
+    fn run_horizontal(&self, state: &mut ScalerState, input: &DecisionInput) -> Decision {
         let now = input.now_ms;
         let current = input.current_replicas as i32;
         let min = self.hpa_min_replicas() as i32;
@@ -309,6 +375,7 @@ impl Scaler {
             errors: Vec::new(),
             keda: None,
             kpa: None,
+            vertical: None,
         };
         if self.runs_hpa_math() && state.hpa.recommendations.is_none() {
             // Upstream stamps the seed a few microseconds before the comparisons of the same

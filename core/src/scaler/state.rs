@@ -8,6 +8,7 @@ use crate::source::keda::KedaState;
 use crate::source::kpa::KpaState;
 use crate::source::predictive::{self, PredictiveState};
 use crate::time::Timestamp;
+use crate::vpa::VpaState;
 
 /// The version written into every [`ScalerState`]; bumped when the layout changes.
 pub const STATE_VERSION: u32 = 1;
@@ -39,6 +40,8 @@ pub struct ScalerState {
     pub(super) keda: Option<KedaState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) kpa: Option<KpaState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) vpa: Option<VpaState>,
 }
 
 impl Default for ScalerState {
@@ -51,6 +54,7 @@ impl Default for ScalerState {
             predictive: None,
             keda: None,
             kpa: None,
+            vpa: None,
         }
     }
 }
@@ -119,6 +123,7 @@ impl ScalerState {
         if let Some(kpa) = &state.kpa {
             kpa.check()?;
         }
+
         Ok(state)
     }
 }

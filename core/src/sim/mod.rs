@@ -303,6 +303,8 @@ fn observation(
         .collect(),
         healthy: None,
         kpa: None,
+        container_usage: Vec::new(),
+        container_resources: Vec::new(),
     }
 }
 

@@ -181,6 +181,7 @@ fn hpa_spec(min: u32, max: u32, target: i32, tolerance: f64, down_window_s: u32)
         predictive: None,
         keda: None,
         kpa: None,
+        vpa: None,
         behavior: Some(Behavior {
             scale_up: ScalingRules::default(),
             scale_down: ScalingRules {

@@ -485,31 +485,48 @@ impl KedaSpec {
     /// `composite-metric` for a formula) and a Resource metric per cpu/memory trigger.
     #[must_use]
     pub fn hpa_metrics(&self) -> Vec<MetricSpec> {
-        let mut metrics = Vec::new();
-        if let Some(modifiers) = &self.scaling_modifiers {
-            metrics.push(MetricSpec::External {
-                name: COMPOSITE_METRIC_NAME.to_owned(),
-                target: external_target(modifiers.metric_type, modifiers.target),
-            });
-        }
-        for (i, t) in self.triggers.iter().enumerate() {
-            if t.is_resource() {
-                metrics.push(MetricSpec::Resource {
-                    resource: t.kind.clone(),
-                    target: if t.metric_type == TriggerMetricType::Utilization {
-                        MetricTarget::utilization(t.target as i32)
-                    } else {
-                        MetricTarget::average_value(milli_quantity(t.target))
-                    },
-                });
-            } else if self.scaling_modifiers.is_none() {
-                metrics.push(MetricSpec::External {
-                    name: t.metric_name(i),
-                    target: external_target(t.metric_type, t.target),
-                });
-            }
-        }
+        let Some(modifiers) = &self.scaling_modifiers else {
+            return self.trigger_metrics();
+        };
+        let mut metrics = vec![MetricSpec::External {
+            name: COMPOSITE_METRIC_NAME.to_owned(),
+            target: external_target(modifiers.metric_type, modifiers.target),
+        }];
+        metrics.extend(
+            self.trigger_metrics()
+                .into_iter()
+                .zip(&self.triggers)
+                .filter(|(_, t)| t.is_resource())
+                .map(|(m, _)| m),
+        );
         metrics
+    }
+
+    /// Each trigger as the HPA metric it would be without a formula, in trigger order (the
+    /// metric of each observation in `DecisionInput::metrics`).
+    #[must_use]
+    pub fn trigger_metrics(&self) -> Vec<MetricSpec> {
+        self.triggers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if t.is_resource() {
+                    MetricSpec::Resource {
+                        resource: t.kind.clone(),
+                        target: if t.metric_type == TriggerMetricType::Utilization {
+                            MetricTarget::utilization(t.target as i32)
+                        } else {
+                            MetricTarget::average_value(milli_quantity(t.target))
+                        },
+                    }
+                } else {
+                    MetricSpec::External {
+                        name: t.metric_name(i),
+                        target: external_target(t.metric_type, t.target),
+                    }
+                }
+            })
+            .collect()
     }
 }
 

@@ -22,12 +22,31 @@ pub(super) fn is_manifest(value: &Value) -> bool {
 pub(super) fn scaler_spec_from_manifest(value: &Value) -> Result<ScalerSpec> {
     let kind = value["kind"].as_str().unwrap_or_default();
     let api_version = value["apiVersion"].as_str().unwrap_or_default();
+    if super::knative::is_knative(value) {
+        return super::knative::scaler_spec_from_knative(value, &super::KpaSpec::default());
+    }
     match kind {
         "HorizontalPodAutoscaler" => {}
         "ScaledObject" => return super::scaled_object::scaler_spec_from_scaled_object(value),
+        "VerticalPodAutoscaler" => {
+            // vertical only: the replicas are the caller's (held), the requests are decided
+            return Ok(ScalerSpec {
+                min_replicas: 0,
+                max_replicas: i32::MAX as u32,
+                hpa: None,
+                threshold: None,
+                predictive: None,
+                keda: None,
+                kpa: None,
+                vpa: Some(crate::vpa::VpaSpec::from_manifest(value)?),
+                behavior: None,
+                cooldown: None,
+                controller: ControllerConfig::default(),
+            });
+        }
         _ => {
             return Err(Error::invalid_config(format!(
-                "kind must be HorizontalPodAutoscaler or ScaledObject, got {kind:?}"
+                "kind must be HorizontalPodAutoscaler, ScaledObject, VerticalPodAutoscaler or a Knative Service, Configuration or Revision (serving.knative.dev/v1), got {kind:?}"
             )));
         }
     }
@@ -75,6 +94,7 @@ pub(super) fn scaler_spec_from_manifest(value: &Value) -> Result<ScalerSpec> {
         predictive: None,
         keda: None,
         kpa: None,
+        vpa: None,
         behavior,
         cooldown: None,
         controller: ControllerConfig::default(),

@@ -6,7 +6,11 @@
 //! 2. a Kubernetes `HorizontalPodAutoscaler` manifest (`apiVersion: autoscaling/v2`), with the
 //!    API server's defaults applied; fields that do not bear on the decision (`metadata`,
 //!    `scaleTargetRef`, `status`, an Object metric's `describedObject`...) are ignored; or a
-//!    KEDA `ScaledObject` (`keda.sh/v1alpha1`) with KEDA's defaults (a [`KedaSpec`]);
+//!    KEDA `ScaledObject` (`keda.sh/v1alpha1`) with KEDA's defaults (a [`KedaSpec`]); or a
+//!    `VerticalPodAutoscaler` (a [`VpaSpec`]); or a Knative `Service`, `Configuration` or
+//!    `Revision` (a [`KpaSpec`] from its `autoscaling.knative.dev/*` annotations); several of
+//!    them in one YAML file (`---`) make one spec: a horizontal autoscaler with a VPA (and
+//!    Knative's `config-autoscaler` ConfigMap for a Knative revision);
 //! 3. the seed's flat threshold settings (`cpu_threshold_up: 70%`, `scale_up_cooldown: 30s`).
 //!
 //! Every invalid value is rejected with an [`crate::ErrorKind::InvalidConfig`] error naming the field,
@@ -27,6 +31,7 @@
 //! ```
 
 mod hpa;
+mod knative;
 mod manifest;
 mod quantity;
 mod scaled_object;
@@ -39,6 +44,7 @@ pub use crate::source::kpa::KpaSpec;
 pub use crate::source::predictive::{
     ForecastScaleIn, PredictiveMode, PredictiveSpec, ScheduledFloor, Slo, Weekday,
 };
+pub use crate::vpa::VpaSpec;
 pub use hpa::{
     Behavior, Compatibility, ControllerConfig, MetricSpec, MetricTarget, MissingContainerMetric,
     MissingFallback, PolicyType, ScaleFromZero, ScalingPolicy, ScalingRules, SelectPolicy,
@@ -62,6 +68,7 @@ use crate::error::{Error, Result};
 /// | `predictive` | none | | forecast-driven source ([`PredictiveSpec`]) |
 /// | `keda` | none | | a KEDA ScaledObject's triggers, activation, fallback and formula ([`KedaSpec`]) |
 /// | `kpa` | none | | Knative's KPA: stable/panic windows, rate limits, scale to zero ([`KpaSpec`]; its bounds are `min_replicas` / `max_replicas`) |
+/// | `vpa` | none | | the vertical recommender: requests and limits per container ([`VpaSpec`]), coordinated with the horizontal sources |
 /// | `behavior` | none | | Kubernetes behavior: stabilization windows and rate-limit policies |
 /// | `cooldown` | none | s | minimum time after a scale-up / scale-down before the next one |
 /// | `controller` | production defaults | | kube-controller-manager flags and compatibility profile |
@@ -93,6 +100,9 @@ pub struct ScalerSpec {
     /// Knative's KPA (instead of `hpa` and `keda`: a revision has one autoscaler class).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kpa: Option<KpaSpec>,
+    /// The vertical recommender (requests and limits), beside the horizontal sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpa: Option<VpaSpec>,
     /// Kubernetes-style stabilization and rate limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behavior: Option<Behavior>,
@@ -170,9 +180,69 @@ impl ScalerSpec {
         if threshold::looks_like_seed_format(text) {
             return threshold::from_seed_yaml(text).and_then(ScalerSpec::validated);
         }
-        let value: serde_json::Value = serde_yaml_ng::from_str(text)
-            .map_err(|e| Error::invalid_config(format!("malformed YAML spec: {e}")))?;
-        Self::from_value(value)
+        let mut documents = Vec::new();
+        for document in serde_yaml_ng::Deserializer::from_str(text) {
+            let value = serde_json::Value::deserialize(document)
+                .map_err(|e| Error::invalid_config(format!("malformed YAML spec: {e}")))?;
+            if !value.is_null() {
+                documents.push(value);
+            }
+        }
+        match documents.len() {
+            0 => Err(Error::invalid_config("empty YAML spec")),
+            1 => Self::from_value(documents.remove(0)),
+            _ => Self::from_manifests(documents),
+        }
+    }
+
+    /// Several manifests in one file (`---` between them): one horizontal autoscaler (an
+    /// HPA, a ScaledObject, or a Knative Service / Configuration / Revision, after Knative's
+    /// `config-autoscaler` ConfigMap if the file has it) and one VerticalPodAutoscaler become
+    /// one spec deciding both.
+    fn from_manifests(documents: Vec<serde_json::Value>) -> Result<Self> {
+        let mut horizontal: Option<ScalerSpec> = None;
+        let mut vertical: Option<VpaSpec> = None;
+        let cluster = match documents.iter().find(|d| knative::is_config_autoscaler(d)) {
+            Some(config) => knative::cluster_defaults(config)
+                .map_err(|e| e.context("ConfigMap config-autoscaler"))?,
+            None => KpaSpec::default(),
+        };
+        for (i, document) in documents.into_iter().enumerate() {
+            if knative::is_config_autoscaler(&document) {
+                continue;
+            }
+            if !manifest::is_manifest(&document) {
+                return Err(Error::invalid_config(format!(
+                    "document {} of a multi-document spec must be a Kubernetes manifest (apiVersion and kind)",
+                    i + 1
+                )));
+            }
+            let kind = document["kind"].as_str().unwrap_or_default().to_owned();
+            let spec = if knative::is_knative(&document) {
+                knative::scaler_spec_from_knative(&document, &cluster)
+            } else {
+                manifest::scaler_spec_from_manifest(&document)
+            }
+            .map_err(|e| e.context(format!("document {} ({kind})", i + 1)))?;
+            if kind == "VerticalPodAutoscaler" {
+                if vertical.replace(spec.vpa.unwrap_or_default()).is_some() {
+                    return Err(Error::invalid_config(
+                        "a multi-document spec may hold one VerticalPodAutoscaler, got two",
+                    ));
+                }
+            } else if horizontal.replace(spec).is_some() {
+                return Err(Error::invalid_config(
+                    "a multi-document spec may hold one horizontal autoscaler (HorizontalPodAutoscaler or ScaledObject), got two",
+                ));
+            }
+        }
+        let mut spec = horizontal.ok_or_else(|| {
+            Error::invalid_config(
+                "a multi-document spec needs a HorizontalPodAutoscaler, ScaledObject or Knative Service beside the VerticalPodAutoscaler or ConfigMap",
+            )
+        })?;
+        spec.vpa = vertical;
+        spec.validated()
     }
 
     /// Builds and validates a spec from an already parsed JSON value (any of the three forms).
@@ -255,10 +325,14 @@ impl ScalerSpec {
             && self.predictive.is_none()
             && self.keda.is_none()
             && self.kpa.is_none()
+            && self.vpa.is_none()
         {
             return Err(Error::invalid_config(
-                "spec enables no source: set at least one of hpa, keda, kpa, threshold, predictive",
+                "spec enables no source: set at least one of hpa, keda, kpa, threshold, predictive, vpa",
             ));
+        }
+        if let Some(vpa) = &self.vpa {
+            vpa.validate().map_err(|e| e.context("vpa"))?;
         }
         if self.kpa.is_some() {
             self.kpa_with_bounds()?;

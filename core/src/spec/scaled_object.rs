@@ -468,6 +468,7 @@ pub(super) fn scaler_spec_from_scaled_object(value: &Value) -> Result<ScalerSpec
             scaling_modifiers,
         }),
         kpa: None,
+        vpa: None,
         behavior,
         cooldown: None,
         controller: super::ControllerConfig::default(),

@@ -478,6 +478,7 @@ fn spec_from_entries(entries: &[Entry]) -> Result<ScalerSpec> {
         predictive: None,
         keda: None,
         kpa: None,
+        vpa: None,
         threshold: Some(ThresholdSpec {
             rules,
             ..ThresholdSpec::default()

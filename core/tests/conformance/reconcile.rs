@@ -117,6 +117,7 @@ fn run(v: &Value, controller: &ControllerConfig, expected: &Value) -> Outcome {
         predictive: None,
         keda: None,
         kpa: None,
+        vpa: None,
         behavior,
         cooldown: None,
         controller,

@@ -225,16 +225,19 @@ type Stage uint32
 
 // The stages.
 const (
-	StageNone          Stage = C.REPLICAST_STAGE_NONE
-	StageBounds        Stage = C.REPLICAST_STAGE_BOUNDS
-	StageCombine       Stage = C.REPLICAST_STAGE_COMBINE
-	StageMetricFailure Stage = C.REPLICAST_STAGE_METRIC_FAILURE
-	StageStabilization Stage = C.REPLICAST_STAGE_STABILIZATION
-	StageRateLimit     Stage = C.REPLICAST_STAGE_RATE_LIMIT
-	StageMinMax        Stage = C.REPLICAST_STAGE_MIN_MAX
-	StageCooldown      Stage = C.REPLICAST_STAGE_COOLDOWN
-	StageScaleFromZero Stage = C.REPLICAST_STAGE_SCALE_FROM_ZERO
-	StageActivation    Stage = C.REPLICAST_STAGE_ACTIVATION
+	StageNone           Stage = C.REPLICAST_STAGE_NONE
+	StageBounds         Stage = C.REPLICAST_STAGE_BOUNDS
+	StageCombine        Stage = C.REPLICAST_STAGE_COMBINE
+	StageMetricFailure  Stage = C.REPLICAST_STAGE_METRIC_FAILURE
+	StageStabilization  Stage = C.REPLICAST_STAGE_STABILIZATION
+	StageRateLimit      Stage = C.REPLICAST_STAGE_RATE_LIMIT
+	StageMinMax         Stage = C.REPLICAST_STAGE_MIN_MAX
+	StageCooldown       Stage = C.REPLICAST_STAGE_COOLDOWN
+	StageScaleFromZero  Stage = C.REPLICAST_STAGE_SCALE_FROM_ZERO
+	StageActivation     Stage = C.REPLICAST_STAGE_ACTIVATION
+	StagePanic          Stage = C.REPLICAST_STAGE_PANIC
+	StageScaleDownDelay Stage = C.REPLICAST_STAGE_SCALE_DOWN_DELAY
+	StageScaleToZero    Stage = C.REPLICAST_STAGE_SCALE_TO_ZERO
 )
 
 func (in *AggregatedInput) toC() C.replicast_aggregated_input {

@@ -33,6 +33,62 @@ type DecisionInput struct {
 	Signals map[string]float64 `json:"signals,omitempty"`
 	// Healthy is the caller's health check; false blocks scale-down.
 	Healthy *bool `json:"healthy,omitempty"`
+	// Kpa is the KPA source's samples (revision-wide totals) or stable/panic averages.
+	Kpa *KpaObservation `json:"kpa,omitempty"`
+	// ContainerUsage is per-container usage for the vertical recommender (vpa source).
+	ContainerUsage []VpaUsage `json:"container_usage,omitempty"`
+	// ContainerResources is the pod's current requests and limits per container.
+	ContainerResources []ContainerResources `json:"container_resources,omitempty"`
+}
+
+// KpaObservation is what a decision carries for a kpa source: the samples since the previous
+// decision or the caller's own averages, and what the caller knows of the ServerlessService
+// and the activator (the Rust `replicast::kpa::KpaObservation`).
+type KpaObservation struct {
+	Samples         []KpaSample  `json:"samples,omitempty"`
+	Averages        *KpaAverages `json:"averages,omitempty"`
+	SksProxySinceMs *int64       `json:"sks_proxy_since_ms,omitempty"`
+	ActivatorInPath *bool        `json:"activator_in_path,omitempty"`
+}
+
+// KpaSample is the revision-wide total of the KPA's metric (concurrency or rps) at TimeMs.
+type KpaSample struct {
+	TimeMs int64   `json:"time_ms"`
+	Value  float64 `json:"value"`
+}
+
+// KpaAverages are the stable and panic window averages of the revision-wide total.
+type KpaAverages struct {
+	Stable float64 `json:"stable"`
+	Panic  float64 `json:"panic"`
+}
+
+// VpaUsage is one container's usage at one instant, for the vertical recommender (the Rust
+// `replicast::vpa::ContainerUsage`; the Go name keeps it apart from the HPA's per-pod
+// ContainerUsage). Pod tells pods apart ("" = one stream); StartMs defaults to the decision's
+// NowMs.
+type VpaUsage struct {
+	Container               string   `json:"container"`
+	Pod                     string   `json:"pod,omitempty"`
+	StartMs                 *int64   `json:"start_ms,omitempty"`
+	CPUCores                *float64 `json:"cpu_cores,omitempty"`
+	MemoryBytes             *float64 `json:"memory_bytes,omitempty"`
+	OOMRequestedMemoryBytes *float64 `json:"oom_requested_memory_bytes,omitempty"`
+}
+
+// Resources are CPU (millicores) and memory (bytes) amounts; nil means unset.
+type Resources struct {
+	CPUMillicores *int64 `json:"cpu_millicores,omitempty"`
+	MemoryBytes   *int64 `json:"memory_bytes,omitempty"`
+}
+
+// ContainerResources are a container's current requests and limits (and the LimitRange's
+// default limits, used when it has none).
+type ContainerResources struct {
+	Container     string    `json:"container"`
+	Requests      Resources `json:"requests"`
+	Limits        Resources `json:"limits"`
+	DefaultLimits Resources `json:"default_limits"`
 }
 
 // LoadSamples are load samples that end at the decision instant, StepMs apart: with n values,
@@ -241,6 +297,96 @@ type Decision struct {
 	Errors          []string    `json:"errors"`
 	// Keda is KEDA's view of the decision (a spec with a keda source only).
 	Keda *KedaStatus `json:"keda,omitempty"`
+	// Kpa is the KPA's decider and reconciler outcomes (a spec with a kpa source only).
+	Kpa *KpaDecision `json:"kpa,omitempty"`
+	// Vertical is the vertical recommendation and the requests to apply (a vpa source only).
+	Vertical *VerticalDecision `json:"vertical,omitempty"`
+}
+
+// KpaDecision is one KPA tick: the decider's outcome and the reconciler's (nil when the ready
+// pods could not be counted) (the Rust `replicast::kpa::KpaDecision`).
+type KpaDecision struct {
+	Scale     KpaScale      `json:"scale"`
+	Reconcile *KpaReconcile `json:"reconcile"`
+}
+
+// KpaScale is the decider's outcome: DesiredPodCount and ExcessBurstCapacity are nil when the
+// tick is invalid (Invalid says why: no_data, pod_count_unavailable).
+type KpaScale struct {
+	DesiredPodCount     *int32       `json:"desired_pod_count"`
+	ExcessBurstCapacity *int32       `json:"excess_burst_capacity"`
+	Invalid             *string      `json:"invalid"`
+	Panicking           bool         `json:"panicking"`
+	Observed            *KpaAverages `json:"observed"`
+	StablePods          *float64     `json:"stable_pods"`
+	PanicPods           *float64     `json:"panic_pods"`
+	Steps               []KpaStep    `json:"steps"`
+}
+
+// KpaReconcile is the reconciler's outcome: Want after min/max/initial scale and the
+// scale-to-zero rules (-1 unknown), whether it applies, what it waits for, the
+// ServerlessService mode (proxy, serve), the activator count and the Active condition
+// (active, activating, inactive).
+type KpaReconcile struct {
+	DesiredScale   int32     `json:"desired_scale"`
+	Want           int32     `json:"want"`
+	Apply          bool      `json:"apply"`
+	Rescale        bool      `json:"rescale"`
+	RequeueAfterMs *int64    `json:"requeue_after_ms"`
+	Waiting        *string   `json:"waiting"`
+	SksMode        string    `json:"sks_mode"`
+	Activators     uint32    `json:"activators"`
+	ProbeActivator bool      `json:"probe_activator"`
+	Active         string    `json:"active"`
+	Steps          []KpaStep `json:"steps"`
+}
+
+// KpaStep is a KPA stage that changed the value (rate_limit, activation_scale, panic,
+// panic_hold, scale_down_delay, min_scale, initial_scale, max_scale, scale_to_zero).
+type KpaStep struct {
+	Stage  string `json:"stage"`
+	From   int32  `json:"from"`
+	To     int32  `json:"to"`
+	Reason string `json:"reason"`
+}
+
+// VerticalDecision is the vertical half of a decision: the recommendation, the requests and
+// limits to set now per container that changes, and how each resource was coordinated with
+// the HPA (the Rust `replicast::VerticalDecision`).
+type VerticalDecision struct {
+	Recommendation VerticalRecommendation `json:"recommendation"`
+	Apply          []ContainerResources   `json:"apply"`
+	Notes          []string               `json:"notes"`
+}
+
+// VerticalRecommendation is the VPA's recommendation per container and, when the current
+// resources were given, the updater's priority for the pod.
+type VerticalRecommendation struct {
+	Containers []ContainerRecommendation `json:"containers"`
+	Update     *UpdatePriority           `json:"update,omitempty"`
+}
+
+// ContainerRecommendation is one container's recommendation (the VPA status fields, the
+// requests and limits to set, the confidence in days of history, and why).
+type ContainerRecommendation struct {
+	Container        string    `json:"container"`
+	Target           Resources `json:"target"`
+	LowerBound       Resources `json:"lower_bound"`
+	UpperBound       Resources `json:"upper_bound"`
+	UncappedTarget   Resources `json:"uncapped_target"`
+	Requests         Resources `json:"requests"`
+	Limits           Resources `json:"limits"`
+	CPUConfidence    float64   `json:"cpu_confidence"`
+	MemoryConfidence float64   `json:"memory_confidence"`
+	Reasons          []string  `json:"reasons"`
+	Annotations      []string  `json:"annotations,omitempty"`
+}
+
+// UpdatePriority is the VPA updater's view of a pod.
+type UpdatePriority struct {
+	OutsideRecommendedRange bool    `json:"outside_recommended_range"`
+	ScaleUp                 bool    `json:"scale_up"`
+	ResourceDiff            float64 `json:"resource_diff"`
 }
 
 // KedaStatus is KEDA's view of one decision: whether the ScaledObject is active, whether a
