@@ -383,9 +383,16 @@ fn print_table(trace: &Trace, name: &str, fleet: &Fleet, runs: &[Run]) -> Result
         fleet.initial_replicas
     );
     outln!();
+    // long policy names (a spec file's name) widen the first column instead of shifting rows
+    let name_width = runs
+        .iter()
+        .map(|r| r.policy.len() + 1)
+        .max()
+        .unwrap_or(0)
+        .max(12);
     let row = |first: &str, cells: &[String]| -> Result<(), String> {
         let widths = cells.iter().map(|cell| format!(" {cell:>10}"));
-        outln!("{first:<12}{}", widths.collect::<String>());
+        outln!("{first:<name_width$}{}", widths.collect::<String>());
         Ok(())
     };
     row("policy", &COLUMNS.map(str::to_owned))?;

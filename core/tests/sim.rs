@@ -369,3 +369,71 @@ fn tune_scores_its_pick_on_the_tail_it_did_not_search() {
         "the held-out share must be a percentage in [0, 90], got 95"
     );
 }
+
+/// A day-like trace in minutes: quiet, a ramp, a plateau, a burst, a fall, and quiet again.
+fn bursty() -> Trace {
+    let mut v = vec![0.0; 30];
+    v.extend((0..30).map(|i| f64::from(i) * 10.0));
+    v.extend(vec![300.0; 60]);
+    v.extend(vec![900.0; 5]);
+    v.extend(vec![300.0; 30]);
+    v.extend(vec![0.0; 60]);
+    minutes(v)
+}
+
+fn zero_fleet() -> Fleet {
+    Fleet {
+        min_replicas: 0,
+        ..fleet(1)
+    }
+}
+
+#[test]
+fn a_kpa_policy_replays_with_panic_and_scale_to_zero() {
+    // 10 per pod at 100 % (capacity 10), target 7: the KPA's concurrency target in load units
+    let s = Scaler::new(
+        ScalerSpec::from_yaml("min_replicas: 0\nmax_replicas: 100\nkpa: {target: 10}\n").unwrap(),
+    )
+    .unwrap();
+    let run = simulate(&bursty(), &zero_fleet(), &s, "kpa", &mut |_| {}).unwrap();
+    let p = &run.timeline.provisioned;
+    assert_eq!(p[10], 0, "no traffic, no pods");
+    // the plateau of 300 at 7 per pod wants ceil(300 / 7) = 43
+    assert_eq!(p[100], 43, "{:?}", &p[90..110]);
+    // the burst of 900 wants 129, capped at max 100
+    assert_eq!(*p[121..126].iter().max().unwrap(), 100);
+    // back to zero at the end, after the stable window and the grace period
+    assert_eq!(*p.last().unwrap(), 0);
+    assert!(run.scores.replica_hours > 0.0);
+}
+
+#[test]
+fn a_keda_policy_replays_with_activation_and_cooldown() {
+    let s = Scaler::new(
+        ScalerSpec::from_yaml(
+            "min_replicas: 0\nmax_replicas: 100\nkeda:\n  cooldown_period_s: 300\n  triggers: [{type: prometheus, name: rps, target: 7, activation_target: 5}]\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let run = simulate(&bursty(), &zero_fleet(), &s, "keda", &mut |_| {}).unwrap();
+    let p = &run.timeline.provisioned;
+    assert_eq!(p[29], 0, "inactive at zero");
+    // activation at the first value above 5 (10 at minute 31), then the HPA takes over
+    let first = p[5..].iter().position(|r| *r > 0).unwrap() + 5;
+    assert!((31..=33).contains(&first), "activated at {first}");
+    assert_eq!(p[first], 1, "activation goes to max(min, 1)");
+    // on the plateau the HPA's tolerance band holds it near ceil(300 / 7) = 43
+    let ratio = 300.0 / (7.0 * f64::from(p[100]));
+    assert!(
+        (ratio - 1.0).abs() <= 0.1,
+        "{} replicas: ratio {ratio}",
+        p[100]
+    );
+    // quiet from minute 155: the HPA holds 1 (its min), KEDA goes to zero after the cooldown
+    let zero_again = p[155..].iter().position(|r| *r == 0).unwrap() + 155;
+    assert!(
+        (160..=163).contains(&zero_again),
+        "zero again at {zero_again}"
+    );
+}

@@ -23,6 +23,12 @@
 //!   signals see them missing and never scale down. The predictive source receives every step
 //!   since the previous decision as `load_samples` (what a range query returns), and averages
 //!   them to its own `sample_interval_s`.
+//!   A KEDA ScaledObject's triggers are fed like HPA metrics (each trigger sees the load: the
+//!   total for External triggers, the utilization for cpu/memory triggers), so its activation
+//!   (from and to zero), cooldown and fallback play out on the trace. A Knative KPA receives
+//!   the load as its revision-wide total, one scrape per second of each step (the step's load
+//!   held through it; only the last stable window of them), so its stable and panic windows,
+//!   panic mode and scale to zero play out as in a cluster; its target is in load units.
 //! - **Oracle.** Knows the future load and the start-up delay: it runs exactly
 //!   `needed = clamp(ceil(load / capacity), min, max)` ready replicas in every step (at least one)
 //!   and starts each one `startup_s` ahead, paying for the start-up. It is the cost floor.
@@ -77,7 +83,8 @@ use crate::decision::{DecisionInput, LoadSamples};
 use crate::error::{Error, Result};
 use crate::scaler::{Scaler, ScalerState};
 use crate::source::hpa::MetricInput;
-use crate::spec::{MetricSpec, TargetType};
+use crate::source::kpa::{KpaObservation, KpaSample};
+use crate::spec::{KpaSpec, MetricSpec, TargetType};
 
 /// The modelled fleet.
 ///
@@ -253,12 +260,16 @@ fn observation(
     let load = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
     let utilization = 100.0 * load / (f64::from(ready.max(1)) * capacity);
     let per_replica = load / f64::from(ready.max(1));
-    let metrics = scaler
-        .spec()
-        .hpa
-        .as_ref()
-        .map(|hpa| {
-            hpa.defaulted_metrics()
+    // the HPA's metrics, or a KEDA ScaledObject's triggers: each sees the trace's load
+    let spec = scaler.spec();
+    let metric_specs = match (&spec.hpa, &spec.keda) {
+        (Some(hpa), _) => Some(hpa.defaulted_metrics()),
+        (None, Some(keda)) => Some(keda.trigger_metrics()),
+        (None, None) => None,
+    };
+    let metrics = metric_specs
+        .map(|specs| {
+            specs
                 .iter()
                 .map(|m| {
                     let value = match m.target().map(|t| t.kind) {
@@ -302,9 +313,33 @@ fn observation(
         .into_iter()
         .collect(),
         healthy: None,
-        kpa: None,
+        kpa: spec
+            .kpa
+            .as_ref()
+            .map(|kpa| kpa_samples(kpa, now_ms, recent, step_s)),
         container_usage: Vec::new(),
         container_resources: Vec::new(),
+    }
+}
+
+/// The KPA's one-second scrapes over the steps since the previous decision: each step's load
+/// held for its whole step (at most the last stable window of them, all the windows read).
+fn kpa_samples(kpa: &KpaSpec, now_ms: i64, recent: &[f64], step_s: i64) -> KpaObservation {
+    let now_s = now_ms.div_euclid(1000);
+    let oldest_s = now_s - i64::from(kpa.stable_window_s) + 1;
+    let n = recent.len() as i64;
+    let mut samples = Vec::new();
+    for (i, value) in recent.iter().enumerate() {
+        let end_s = now_s - (n - 1 - i as i64) * step_s;
+        let start_s = (end_s - step_s + 1).max(oldest_s);
+        samples.extend((start_s..=end_s).map(|t| KpaSample {
+            time_ms: t * 1000,
+            value: *value,
+        }));
+    }
+    KpaObservation {
+        samples,
+        ..KpaObservation::default()
     }
 }
 
