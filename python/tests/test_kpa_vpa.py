@@ -54,7 +54,7 @@ def test_kpa_samples_must_be_numbers_in_range() -> None:
             now_ms=NOW_MS,
             current_replicas=1,
             ready_replicas=1,
-            kpa=kpa_tick(0, float("nan")),
+            kpa=kpa_tick(0, -3.0),
         )
 
 
