@@ -42,3 +42,20 @@ def test_reconcile_vector(case: dict[str, Any]) -> None:
     got = [(c["type"], "True" if c["status"] else "False", c["reason"]) for c in decision.conditions]
     want = [(c["type"], c["status"], c["reason"]) for c in expected["conditions"]]
     assert got == want
+
+
+SCENARIOS: list[dict[str, Any]] = json.loads(
+    (REPO / "testdata" / "vectors" / "api" / "sources.json").read_text()
+)["scenarios"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
+def test_source_scenario(scenario: dict[str, Any]) -> None:
+    """KEDA, KPA and VPA sequences exported by the Rust test golden_sources: each decision and
+    the final state are exactly Rust's."""
+    scaler = replicast.Scaler(scenario["spec"])
+    state = replicast.ScalerState()
+    for i, step in enumerate(scenario["steps"]):
+        decision = scaler.decide(state, **step["input"])
+        assert decision.to_dict() == step["decision"], f"step {i}"
+    assert json.loads(state.to_json()) == scenario["state_after"]

@@ -83,12 +83,12 @@ type Resources struct {
 }
 
 // ContainerResources are a container's current requests and limits (and the LimitRange's
-// default limits, used when it has none).
+// default limits, used when it has none; nil when there are none).
 type ContainerResources struct {
-	Container     string    `json:"container"`
-	Requests      Resources `json:"requests"`
-	Limits        Resources `json:"limits"`
-	DefaultLimits Resources `json:"default_limits"`
+	Container     string     `json:"container"`
+	Requests      Resources  `json:"requests"`
+	Limits        Resources  `json:"limits"`
+	DefaultLimits *Resources `json:"default_limits,omitempty"`
 }
 
 // LoadSamples are load samples that end at the decision instant, StepMs apart: with n values,
