@@ -17,7 +17,6 @@
 //!   implementation's); smoothing coefficients are given to 5 decimals and compared to 5e-6.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use replicast::kpa::window::{MaxWindow, WindowAverager, smoothing_coefficient};
 use replicast::kpa::{
@@ -27,23 +26,12 @@ use replicast::kpa::{
 use replicast::time::GO_ZERO_TIME_MS;
 use serde_json::Value;
 
-/// The result of one vector: `Ok` or a description of the mismatch.
-type Outcome = Result<(), String>;
+mod vectors;
+
+use vectors::Outcome;
 
 /// The instant relative vector times count from (a whole, even second).
 const T0_MS: i64 = 1_700_000_000_000;
-
-fn vector_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/kpa");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no vector files in {}", dir.display());
-    files
-}
 
 fn run_vector(vector: &Value) -> Outcome {
     match vector["group"].as_str().unwrap_or_default() {
@@ -63,45 +51,7 @@ fn run_vector(vector: &Value) -> Outcome {
 
 #[test]
 fn every_kpa_vector_passes() {
-    let mut per_group: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut failures = Vec::new();
-    for file in vector_files() {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let doc: Value = serde_json::from_str(&text).unwrap();
-        let vectors = doc["vectors"].as_array().expect("a vectors array");
-        if let Some(total) = doc["summary"]["total"].as_u64() {
-            assert_eq!(
-                vectors.len() as u64,
-                total,
-                "{}: summary total",
-                file.display()
-            );
-        }
-        for vector in vectors {
-            let group = vector["group"].as_str().unwrap_or("?").to_owned();
-            let name = vector["name"].as_str().unwrap_or("?").to_owned();
-            let outcome = std::panic::catch_unwind(|| run_vector(vector))
-                .unwrap_or_else(|_| Err("panicked".to_owned()));
-            let entry = per_group.entry(group.clone()).or_default();
-            entry.1 += 1;
-            match outcome {
-                Ok(()) => entry.0 += 1,
-                Err(e) => failures.push(format!("{group}/{name}: {e}")),
-            }
-        }
-    }
-    let total: usize = per_group.values().map(|(_, n)| n).sum();
-    let passed: usize = per_group.values().map(|(p, _)| p).sum();
-    for (group, (p, n)) in &per_group {
-        println!("kpa {group}: {p}/{n}");
-    }
-    println!("kpa all: {passed}/{total}");
-    assert!(
-        failures.is_empty(),
-        "failing vectors:\n{}",
-        failures.join("\n")
-    );
-    assert_eq!(total, 64, "expected the 64 committed kpa vectors");
+    vectors::assert_none_failed(&vectors::run_all("kpa", run_vector));
 }
 
 // ---- helpers -------------------------------------------------------------------------------

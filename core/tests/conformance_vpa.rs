@@ -9,7 +9,6 @@
 //! the last bits; 1e-13 relative).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use replicast::spec::Quantity;
 use replicast::vpa::capping::{self, Bounds};
@@ -23,22 +22,12 @@ use replicast::vpa::{
 };
 use serde_json::Value;
 
-type Outcome = Result<(), String>;
+mod vectors;
+
+use vectors::Outcome;
 
 const HOUR: i64 = 3_600_000;
 const MIB: i64 = 1 << 20;
-
-fn vector_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/vpa");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no vector files in {}", dir.display());
-    files
-}
 
 fn check(ok: bool, what: impl FnOnce() -> String) -> Outcome {
     if ok { Ok(()) } else { Err(what()) }
@@ -802,47 +791,5 @@ fn run_vector(vector: &Value) -> Outcome {
 
 #[test]
 fn every_vpa_vector_passes() {
-    let mut per_group: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut failures = Vec::new();
-    let mut total_vectors = 0;
-    for file in vector_files() {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let doc: Value = serde_json::from_str(&text).unwrap();
-        let vectors = doc["vectors"].as_array().expect("a vectors array");
-        if let Some(total) = doc["summary"]["total"].as_u64() {
-            assert_eq!(
-                vectors.len() as u64,
-                total,
-                "{}: summary.total",
-                file.display()
-            );
-        }
-        for vector in vectors {
-            total_vectors += 1;
-            let group = vector["group"].as_str().unwrap_or("?").to_owned();
-            let name = vector["name"].as_str().unwrap_or("?").to_owned();
-            let outcome = std::panic::catch_unwind(|| run_vector(vector))
-                .unwrap_or_else(|_| Err("panicked".to_owned()));
-            let entry = per_group.entry(group.clone()).or_default();
-            entry.1 += 1;
-            match outcome {
-                Ok(()) => entry.0 += 1,
-                Err(why) => failures.push(format!("{group}/{name}: {why}")),
-            }
-        }
-    }
-    let mut total = (0, 0);
-    for (group, (passed, count)) in &per_group {
-        println!("{group:>20}: {passed}/{count} passed");
-        total.0 += passed;
-        total.1 += count;
-    }
-    println!("{:>20}: {}/{} passed", "all", total.0, total.1);
-    assert_eq!(total.1, total_vectors);
-    assert!(
-        failures.is_empty(),
-        "{} vector(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    vectors::assert_none_failed(&vectors::run_all("vpa", run_vector));
 }

@@ -9,25 +9,12 @@ mod convert;
 mod normalize;
 mod reconcile;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use serde_json::Value;
 
-/// The result of one vector: `Ok` or a description of the mismatch.
-pub(crate) type Outcome = Result<(), String>;
+#[path = "../vectors/mod.rs"]
+mod vectors;
 
-fn vector_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors/hpa");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no vector files in {}", dir.display());
-    files
-}
+pub(crate) use vectors::Outcome;
 
 fn run_vector(vector: &Value) -> Outcome {
     let group = vector["group"].as_str().unwrap_or_default();
@@ -47,37 +34,7 @@ fn run_vector(vector: &Value) -> Outcome {
 
 #[test]
 fn every_hpa_vector_passes() {
-    let mut per_group: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut failures = Vec::new();
-    for file in vector_files() {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let doc: Value = serde_json::from_str(&text).unwrap();
-        let vectors = doc["vectors"].as_array().expect("a vectors array");
-        for vector in vectors {
-            let group = vector["group"].as_str().unwrap_or("?").to_owned();
-            let name = vector["name"].as_str().unwrap_or("?").to_owned();
-            let outcome = std::panic::catch_unwind(|| run_vector(vector))
-                .unwrap_or_else(|_| Err("panicked".to_owned()));
-            let entry = per_group.entry(group.clone()).or_default();
-            entry.1 += 1;
-            match outcome {
-                Ok(()) => entry.0 += 1,
-                Err(why) => failures.push(format!("{group}/{name}: {why}")),
-            }
-        }
-    }
-    let mut total = (0, 0);
-    for (group, (passed, count)) in &per_group {
-        println!("{group:>22}: {passed}/{count} passed");
-        total.0 += passed;
-        total.1 += count;
-    }
-    println!("{:>22}: {}/{} passed", "all", total.0, total.1);
+    let failures = vectors::run_all("hpa", run_vector);
     api::write_or_check();
-    assert!(
-        failures.is_empty(),
-        "{} vector(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    vectors::assert_none_failed(&failures);
 }
