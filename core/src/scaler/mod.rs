@@ -334,22 +334,10 @@ impl Scaler {
                 &input.container_resources,
                 &observed_metrics,
             );
-            recomputed = vertical::recompute(
-                input,
-                &input.metrics,
-                &observed_metrics,
-                &input.container_resources,
-                &v.apply,
-            );
+            recomputed = vertical::recompute(input, &observed_metrics, &v.apply);
             vertical_decision = Some(v);
         }
-        let input = match &recomputed {
-            Some((adjusted, metrics)) => &DecisionInput {
-                metrics: metrics.clone(),
-                ..adjusted.clone()
-            },
-            None => input,
-        };
+        let input = recomputed.as_ref().unwrap_or(input);
         let mut decision = self.run_horizontal(state, input);
         decision.vertical = vertical_decision;
         decision

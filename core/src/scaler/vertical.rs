@@ -194,14 +194,13 @@ pub(super) fn coordinate(
 
 /// The decision input with the HPA's utilization inputs recomputed against the requests in
 /// `apply` (`None` when no utilization metric's requests change). `metrics` is the metric of
-/// each entry of `metric_inputs`, position for position.
+/// each entry of `input.metrics`, position for position.
 pub(super) fn recompute(
     input: &DecisionInput,
-    metric_inputs: &[MetricInput],
     metrics: &[MetricSpec],
-    current: &[ContainerResources],
     apply: &[ContainerResources],
-) -> Option<(DecisionInput, Vec<MetricInput>)> {
+) -> Option<DecisionInput> {
+    let current = input.container_resources.as_slice();
     let total = |list: &[ContainerResources], res: Resource, container: Option<&str>| -> i64 {
         current
             .iter()
@@ -217,7 +216,7 @@ pub(super) fn recompute(
             .sum()
     };
     let mut changed = false;
-    let mut inputs = metric_inputs.to_vec();
+    let mut inputs = input.metrics.clone();
     for (i, (res, container)) in coupled_positions(metrics) {
         let old = total(current, res, container);
         let new = total(apply, res, container);
@@ -254,11 +253,11 @@ pub(super) fn recompute(
     if !changed {
         return None;
     }
-    let adjusted = DecisionInput {
+    Some(DecisionInput {
         pods,
+        metrics: inputs,
         ..input.clone()
-    };
-    Some((adjusted, inputs))
+    })
 }
 
 fn coupled_positions(metrics: &[MetricSpec]) -> Vec<(usize, (Resource, Option<&str>))> {
