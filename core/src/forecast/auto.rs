@@ -45,9 +45,9 @@ use crate::error::{Error, Result};
 /// exceedance in the same direction is taken as a level shift: it reaches the model unclipped
 /// (the load really moved; the model lags one step at most), and its error counts in `s` and in
 /// [`FittedAuto::needs_refit`]'s degradation test. Off by default: on the shared traces (whose
-/// spikes are mostly real load) it moved no median relMAE by more than 0.002 at `k = 4` and cost
-/// the NYC-taxi trace 0.275 → 0.293 at `k = 6` (docs/forecasting.md); turn it on for metrics with
-/// isolated glitches. The fit itself sees the raw history; the selection loss penalises
+/// spikes are mostly real load) it moved the median 5-minute relMAE 0.451 → 0.458 at `k = 4`
+/// and 0.457 at `k = 6`, and no value of it is better out of sample (docs/forecasting.md,
+/// `scripts/forecast_loto.py`); turn it on for metrics with isolated glitches. The fit itself sees the raw history; the selection loss penalises
 /// candidates that outliers derail.
 ///
 /// Candidates, cheapest first: seasonal naive at the strongest period (naive if none); when the
