@@ -1089,7 +1089,7 @@ impl ErrorCorrection {
         best
     }
 
-    /// [`ErrorCorrection::estimate`] with one choice of regressors: the latest `lags` errors (1
+    /// [`ErrorCorrection::estimate_for`] with one choice of regressors: the latest `lags` errors (1
     /// or 2), and with `weight` their exponentially weighted mean too.
     fn estimate_with(
         path: &[f64],
