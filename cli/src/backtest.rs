@@ -444,20 +444,88 @@ fn write_origin_errors(
     out.flush().map_err(fail)
 }
 
+/// The keys of `forecast-eval --auto`: the automatic model's constants chosen on the shared
+/// traces (`scripts/forecast_loto.py` sweeps them).
+const AUTO_KEYS: [&str; 6] = [
+    "outlier_k",
+    "min_acf",
+    "long_history_margin",
+    "combination_weight",
+    "correction_lags",
+    "correction_mean_weights",
+];
+
+/// `auto` with the `--auto KEY=VALUE` settings applied, each at most once, and checked by
+/// [`replicast::forecast::Auto::validate`].
+fn auto_settings(
+    mut auto: replicast::forecast::Auto,
+    settings: &[String],
+) -> Result<replicast::forecast::Auto, String> {
+    let mut seen = Vec::with_capacity(settings.len());
+    for setting in settings {
+        let (key, value) = setting
+            .split_once('=')
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .ok_or_else(|| format!("--auto: expected KEY=VALUE, got {setting:?}"))?;
+        if !AUTO_KEYS.contains(&key) {
+            return Err(format!(
+                "--auto: unknown key {key:?} (one of {})",
+                AUTO_KEYS.join(", ")
+            ));
+        }
+        if seen.contains(&key) {
+            return Err(format!("--auto: {key} given twice"));
+        }
+        seen.push(key);
+        let number = |v: &str| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("--auto: {key} must be a number, got {value:?}"))
+        };
+        match key {
+            "outlier_k" => auto.outlier_k = number(value)?,
+            "min_acf" => auto.min_acf = number(value)?,
+            "long_history_margin" => auto.long_history_margin = number(value)?,
+            "combination_weight" => auto.combination_weight = number(value)?,
+            "correction_lags" => {
+                auto.correction_lags = value.parse().map_err(|_| {
+                    format!("--auto: correction_lags must be 1 or 2, got {value:?}")
+                })?;
+            }
+            "correction_mean_weights" => {
+                auto.correction_mean_weights = if value.is_empty() || value == "none" {
+                    Vec::new()
+                } else {
+                    value.split(',').map(number).collect::<Result<_, _>>().map_err(|_| {
+                        format!(
+                            "--auto: correction_mean_weights must be numbers separated by commas, or none, got {value:?}"
+                        )
+                    })?
+                };
+            }
+            _ => unreachable!("AUTO_KEYS is matched above"),
+        }
+    }
+    auto.validate().map_err(|e| format!("--auto: {e}"))?;
+    Ok(auto)
+}
+
 /// `replicast forecast-eval`: the rolling-origin scores of the automatic model, with timings.
 pub(crate) fn forecast_eval(
     trace: Option<&Path>,
     json: bool,
     origins: Option<&Path>,
+    settings: &[String],
 ) -> Result<(), String> {
     use replicast::forecast::{Auto, EvalConfig, Fit, ModelSpec, Update, evaluate, regularize};
+    // settings are checked before the trace is read: a typo fails at once
+    let auto = auto_settings(Auto::default(), settings)?;
     let (trace, name) = load_trace(trace)?;
     let step_s = u64::try_from(trace.step_s()).map_err(|e| e.to_string())?;
     let timestamps_ms: Vec<i64> = trace.timestamps_s().iter().map(|t| t * 1000).collect();
-    let auto = Auto {
-        step_s,
-        ..Auto::default()
-    };
+    let auto = Auto { step_s, ..auto };
     let config = EvalConfig {
         model: ModelSpec::Auto(auto.clone()),
         record_origins: origins.is_some(),
@@ -504,10 +572,21 @@ pub(crate) fn forecast_eval(
     }
     let update_us = started.elapsed().as_secs_f64() * 1e6 / tail.len().max(1) as f64;
     if json {
-        let doc = serde_json::json!({
+        let mut doc = serde_json::json!({
             "trace": name, "step_s": trace.step_s(), "model": "auto",
             "evaluation": report, "refit_ms": refit_ms, "update_us": update_us, "total_s": total_s,
         });
+        // the settings, only when given (the default document is what it always was)
+        if !settings.is_empty() {
+            doc["auto"] = serde_json::json!({
+                "outlier_k": auto.outlier_k,
+                "min_acf": auto.min_acf,
+                "long_history_margin": auto.long_history_margin,
+                "combination_weight": auto.combination_weight,
+                "correction_lags": auto.correction_lags,
+                "correction_mean_weights": auto.correction_mean_weights,
+            });
+        }
         outln!(
             "{}",
             serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
@@ -522,6 +601,9 @@ pub(crate) fn forecast_eval(
         report.refits,
         report.no_forecast
     );
+    if !settings.is_empty() {
+        outln!("automatic model's settings: {}", settings.join(" "));
+    }
     outln!("refit on up to 4 days (median of 5): {refit_ms:.2} ms; one update: {update_us:.3} µs");
     outln!(
         "{:<8} {:>8} {:>8} {:>8} {:>8}",

@@ -4,6 +4,7 @@
 //! replicast recommend --spec hpa.yaml --input observation.json [--state state.json] [--json]
 //! replicast validate --spec FILE [--json]
 //! replicast backtest [--trace FILE] [--spec FILE ...] [--capacity N|auto] [--startup 120s] [--json] [--plot out.png]
+//! replicast forecast-eval [--trace FILE] [--json] [--origins FILE] [--auto KEY=VALUE ...]
 //! ```
 
 /// Writes to standard output like `print!`, returning an error from the calling function when
@@ -125,6 +126,12 @@ enum Command {
         /// (origin: index in the series at the evaluation's step).
         #[arg(long, value_name = "FILE")]
         origins: Option<PathBuf>,
+        /// Set one of the automatic model's constants chosen on the shared traces for this run
+        /// (repeatable): outlier_k, min_acf, long_history_margin, combination_weight,
+        /// correction_lags, correction_mean_weights (a comma-separated list, or `none`).
+        /// Their meaning and ranges: `replicast::forecast::Auto`.
+        #[arg(long = "auto", value_name = "KEY=VALUE")]
+        auto: Vec<String>,
     },
     /// Check a spec file and print it in replicast's own format.
     Validate {
@@ -214,7 +221,8 @@ fn run(command: Command) -> Result<(), String> {
             trace,
             json,
             origins,
-        } => backtest::forecast_eval(trace.as_deref(), json, origins.as_deref()),
+            auto,
+        } => backtest::forecast_eval(trace.as_deref(), json, origins.as_deref(), &auto),
         Command::Validate { spec: path, json } => {
             let spec = load_spec(&path)?;
             // the seed's presets file holds several specs under repeated keys: show each

@@ -309,6 +309,92 @@ fn forecast_eval_scores_a_trace_and_writes_each_origin() {
 }
 
 #[test]
+fn forecast_eval_sets_the_automatic_model_s_constants() {
+    let trace = repo("testdata/traces/nab_ec2_cpu_ac20cd_5min.csv");
+    let run = |settings: &[&str]| -> (bool, serde_json::Value, String) {
+        let mut args = vec!["forecast-eval", "--trace", &trace, "--json"];
+        for s in settings {
+            args.extend(["--auto", s]);
+        }
+        let (ok, out, err) = replicast(&args);
+        (ok, serde_json::from_str(&out).unwrap_or_default(), err)
+    };
+    let (ok, default, err) = run(&[]);
+    assert!(ok, "{err}");
+    assert!(default.get("auto").is_none(), "only when given");
+    // the defaults spelt out give the same evaluation, and the document records them
+    let (ok, spelt, err) = run(&[
+        "outlier_k=0",
+        "min_acf=0.2",
+        "long_history_margin=0.1",
+        "combination_weight=0.25",
+        "correction_lags=1",
+        "correction_mean_weights=0.05,0.1,0.2,0.4",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(spelt["evaluation"], default["evaluation"]);
+    assert_eq!(spelt["auto"]["combination_weight"], 0.25);
+    assert_eq!(
+        spelt["auto"]["correction_mean_weights"],
+        serde_json::json!([0.05, 0.1, 0.2, 0.4])
+    );
+    // a setting reaches the model
+    let (ok, other, err) = run(&["correction_mean_weights=none", "outlier_k=4"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        other["auto"]["correction_mean_weights"],
+        serde_json::json!([])
+    );
+    assert_eq!(other["auto"]["outlier_k"], 4.0);
+    assert_ne!(
+        other["evaluation"]["horizons"],
+        default["evaluation"]["horizons"]
+    );
+    for (setting, message) in [
+        ("lookahead=3", "unknown key \"lookahead\""),
+        ("min_acf", "expected KEY=VALUE"),
+        ("min_acf=high", "min_acf must be a number"),
+        ("min_acf=1.5", "min_acf must be in (0, 1)"),
+        (
+            "combination_weight=1",
+            "combination_weight must be in (0, 1)",
+        ),
+        (
+            "long_history_margin=-1",
+            "long_history_margin must be finite and >= 0",
+        ),
+        ("correction_lags=3", "correction_lags must be 1 or 2"),
+        ("correction_lags=one", "correction_lags must be 1 or 2"),
+        (
+            "correction_mean_weights=0.2,x",
+            "correction_mean_weights must be numbers",
+        ),
+        (
+            "correction_mean_weights=0.2,2",
+            "correction_mean_weights must each be in (0, 1]",
+        ),
+        (
+            "outlier_k=1",
+            "outlier_k must be 0 (off) or finite and >= 2",
+        ),
+    ] {
+        let (ok, _, err) = replicast(&["forecast-eval", "--trace", &trace, "--auto", setting]);
+        assert!(!ok, "{setting}");
+        assert!(err.contains(message), "{setting}: {err}");
+    }
+    let (ok, _, err) = replicast(&[
+        "forecast-eval",
+        "--trace",
+        &trace,
+        "--auto",
+        "outlier_k=4",
+        "--auto",
+        "outlier_k=6",
+    ]);
+    assert!(!ok && err.contains("outlier_k given twice"), "{err}");
+}
+
+#[test]
 fn backtest_takes_the_predictive_policy_s_knobs() {
     let scores = |knobs: &str| -> serde_json::Value {
         let (ok, out, err) = replicast(&["backtest", "--json", "--predictive", knobs]);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ets::{Ets, FittedEts, SeasonType};
 use super::multi_seasonal::{FittedMultiSeasonal, MultiSeasonal};
-use super::period::{PeriodConfig, calendar_season, detect_periods};
+use super::period::{DEFAULT_MIN_ACF, PeriodConfig, calendar_season, detect_periods};
 use super::regression::{FittedRegression, Regression};
 use super::seasonal_naive::{FittedSeasonalNaive, SeasonalNaive};
 use super::{Fit, Forecast, Predict, Update, check_series, check_value, stats};
@@ -27,6 +27,16 @@ use crate::error::{Error, Result};
 /// | `refit_every` | 1440 | steps, 0 = never | [`FittedAuto::needs_refit`] after this many updates |
 /// | `degrade_ratio` | 1.5 | > 1 | [`FittedAuto::needs_refit`] when the recent one-step error exceeds the validation error by this factor |
 /// | `outlier_k` | 0 (off) | 0, or >= 2 | clip an update whose one-step error exceeds this many mean absolute errors (below) |
+/// | `min_acf` | 0.2 | (0, 1) | least autocorrelation at a detected period ([`PeriodConfig::min_acf`]; unused with `periods` given) |
+/// | `long_history_margin` | 0.1 | finite, >= 0 | share by which the regression and multi-seasonal candidates' validation loss is raised before they compete |
+/// | `combination_weight` | 0.25 | (0, 1) | weight of the seasonal member in [`Candidate::Combined`] (the non-seasonal ETS has the rest) |
+/// | `correction_lags` | 1 | 1 or 2 | latest one-step errors the error correction regresses on |
+/// | `correction_mean_weights` | [0.05, 0.1, 0.2, 0.4] | each in (0, 1]; empty = no mean term | weights (on the newest error) of the error mean the correction may add; each series takes the best one, or none |
+///
+/// The last five are constants chosen on the shared traces; they are fields so that
+/// `replicast forecast-eval --auto KEY=VALUE` can judge each value out of sample (leave one
+/// trace out: `scripts/forecast_loto.py`, docs/forecasting.md). The defaults are the chosen
+/// values; change them only with that script's evidence.
 ///
 /// **Outliers** (`outlier_k > 0`): an update whose one-step error `e = y - ŷ` exceeds
 /// `outlier_k · s`, where `s` is the model's recent mean absolute one-step error, reaches the
@@ -35,9 +45,9 @@ use crate::error::{Error, Result};
 /// exceedance in the same direction is taken as a level shift: it reaches the model unclipped
 /// (the load really moved; the model lags one step at most), and its error counts in `s` and in
 /// [`FittedAuto::needs_refit`]'s degradation test. Off by default: on the shared traces (whose
-/// spikes are mostly real load) it moved no median relMAE by more than 0.002 at `k = 4` and cost
-/// the NYC-taxi trace 0.275 → 0.293 at `k = 6` (docs/forecasting.md); turn it on for metrics with
-/// isolated glitches. The fit itself sees the raw history; the selection loss penalises
+/// spikes are mostly real load) it moved the median 5-minute relMAE 0.451 → 0.458 at `k = 4`
+/// and 0.457 at `k = 6`, and no value of it is better out of sample (docs/forecasting.md,
+/// `scripts/forecast_loto.py`); turn it on for metrics with isolated glitches. The fit itself sees the raw history; the selection loss penalises
 /// candidates that outliers derail.
 ///
 /// Candidates, cheapest first: seasonal naive at the strongest period (naive if none); when the
@@ -50,13 +60,15 @@ use crate::error::{Error, Result};
 /// [`super::MultiSeasonal`] (every detected period with two cycles in the training part, when
 /// there are two such periods or more; its
 /// remainder's ETS gets a fifth of `max_evals`, taken before the seasonal ETS candidate's share).
-/// These two have many parameters: their validation loss is raised by 10 % before the comparison
+/// These two have many parameters: their validation loss is raised by 10 %
+/// (`long_history_margin`) before the comparison
 /// (and reported so by [`FittedAuto::losses`]). Each is fitted on the first `1 - holdout` of the
 /// series and updated through the rest, forecasting `horizon` steps at every origin; the loss is
 /// `Σ w·|y - ŷ|` with `w = under_weight` when `y > ŷ`. One more candidate is scored from those
 /// forecasts without fitting anything: [`Candidate::Combined`], the weighted mean of the
 /// non-seasonal ETS (3/4) and the best of the seasonal ETS, regression and multi-seasonal
-/// candidates (1/4): the level of the one, the shape of the other; no margin. The winner's form
+/// candidates (1/4, `combination_weight`): the level of the one, the shape of the other; no
+/// margin. The winner's form
 /// is refitted on the whole series (warm-started from the training part's parameters, with a
 /// tenth of `max_evals`); a combination keeps its members as validated. The winner then gets an
 /// **error correction** when it lowers its validation loss: a term on its own latest one-step
@@ -103,6 +115,17 @@ pub struct Auto {
     pub degrade_ratio: f64,
     /// Outlier threshold in recent mean absolute errors (0 = no clipping).
     pub outlier_k: f64,
+    /// Least autocorrelation at a detected period (the detection's [`PeriodConfig::min_acf`]).
+    pub min_acf: f64,
+    /// Share by which the regression and multi-seasonal candidates' validation loss is raised
+    /// before they compete (they have many parameters; one validation day is a noisy judge).
+    pub long_history_margin: f64,
+    /// Weight of the seasonal member in [`Candidate::Combined`].
+    pub combination_weight: f64,
+    /// Latest one-step errors (1 or 2) the error correction regresses on.
+    pub correction_lags: usize,
+    /// Weights of the error mean the correction may add as a regressor (empty: none).
+    pub correction_mean_weights: Vec<f64>,
 }
 
 impl Default for Auto {
@@ -118,6 +141,11 @@ impl Default for Auto {
             refit_every: 1440,
             degrade_ratio: 1.5,
             outlier_k: 0.0,
+            min_acf: DEFAULT_MIN_ACF,
+            long_history_margin: LONG_HISTORY_MARGIN,
+            combination_weight: COMBINATION_WEIGHT,
+            correction_lags: CORRECTION_ESTIMATED_LAGS,
+            correction_mean_weights: CORRECTION_MEAN_WEIGHTS.to_vec(),
         }
     }
 }
@@ -462,6 +490,39 @@ impl Auto {
             )));
         }
         validate_outlier_k(self.outlier_k)?;
+        if !(self.min_acf > 0.0 && self.min_acf < 1.0) {
+            return Err(Error::invalid_config(format!(
+                "min_acf must be in (0, 1), got {}",
+                self.min_acf
+            )));
+        }
+        if !(self.long_history_margin >= 0.0 && self.long_history_margin.is_finite()) {
+            return Err(Error::invalid_config(format!(
+                "long_history_margin must be finite and >= 0, got {}",
+                self.long_history_margin
+            )));
+        }
+        if !(self.combination_weight > 0.0 && self.combination_weight < 1.0) {
+            return Err(Error::invalid_config(format!(
+                "combination_weight must be in (0, 1), got {}",
+                self.combination_weight
+            )));
+        }
+        if !(1..=CORRECTION_LAGS).contains(&self.correction_lags) {
+            return Err(Error::invalid_config(format!(
+                "correction_lags must be 1 or 2, got {}",
+                self.correction_lags
+            )));
+        }
+        if let Some(w) = self
+            .correction_mean_weights
+            .iter()
+            .find(|&&w| !(w > 0.0 && w <= 1.0))
+        {
+            return Err(Error::invalid_config(format!(
+                "correction_mean_weights must each be in (0, 1], got {w}"
+            )));
+        }
         if let Some(ps) = &self.periods
             && let Some(p) = ps.iter().find(|&&p| p < 2)
         {
@@ -501,6 +562,7 @@ impl Fit for Auto {
                 y,
                 &PeriodConfig {
                     step_s: self.step_s,
+                    min_acf: self.min_acf,
                     ..PeriodConfig::default()
                 },
             )?,
@@ -597,7 +659,7 @@ impl Fit for Auto {
                 consider(Candidate::EtsSeasonal, 0.0, scored, Chosen::Ets(m), fresh);
             }
         }
-        let combined = best_combination(&pool, yv, h, u);
+        let combined = best_combination(&pool, self.combination_weight, yv, h, u);
         let mut losses: Vec<(Candidate, f64)> = pool.iter().map(|(c, l, ..)| (*c, *l)).collect();
         if let Some((_, _, scored)) = &combined {
             losses.push((Candidate::Combined, scored.loss));
@@ -616,12 +678,12 @@ impl Fit for Auto {
                 let chosen = Chosen::Combined {
                     level: Box::new(level_model.3),
                     seasonal: Box::new(seasonal_model.3),
-                    weight: COMBINATION_WEIGHT,
+                    weight: self.combination_weight,
                 };
                 let fresh = Chosen::Combined {
                     level: Box::new(level_model.4),
                     seasonal: Box::new(seasonal_model.4),
-                    weight: COMBINATION_WEIGHT,
+                    weight: self.combination_weight,
                 };
                 (Candidate::Combined, scored.loss, scored, chosen, fresh)
             }
@@ -637,7 +699,14 @@ impl Fit for Auto {
         };
         let mae = scored.mae;
         // the winner's loss as it competed (with any margin), scaled by what the correction saved
-        let (loss, correction) = match ErrorCorrection::estimate(&scored.path, yv, h, u) {
+        let (loss, correction) = match ErrorCorrection::estimate_for(
+            &scored.path,
+            yv,
+            h,
+            u,
+            self.correction_lags,
+            &self.correction_mean_weights,
+        ) {
             Some((c, corrected)) if corrected < scored.loss => {
                 (loss * corrected / scored.loss, Some(Box::new(c)))
             }
@@ -858,19 +927,19 @@ impl Update for FittedAuto {
 
 /// The best pair of the non-seasonal ETS and a seasonal candidate (seasonal ETS, regression or
 /// multi-seasonal; seasonal naive is left out: averaging with a repeat of the day before added
-/// its noise on the shared traces), weighted [`COMBINATION_WEIGHT`] on the seasonal member: the
-/// pool indices of the ETS and of the seasonal member, and the pair's record. `None` without
-/// such a pair. The pair competes with its own loss, without [`LONG_HISTORY_MARGIN`]: a
-/// regression or multi-seasonal forecast shrunk towards the ETS is what the margin guarded
-/// against.
+/// its noise on the shared traces), `weight` ([`Auto::combination_weight`]) on the seasonal
+/// member: the pool indices of the ETS and of the seasonal member, and the pair's record. `None`
+/// without such a pair. The pair competes with its own loss, without
+/// [`Auto::long_history_margin`]: a regression or multi-seasonal forecast shrunk towards the ETS
+/// is what the margin guarded against.
 fn best_combination(
     pool: &[(Candidate, f64, Scored, Chosen, Chosen)],
+    weight: f64,
     yv: &[f64],
     h: usize,
     under: f64,
 ) -> Option<(usize, usize, Scored)> {
     let level = pool.iter().position(|(c, ..)| *c == Candidate::Ets)?;
-    let weight = COMBINATION_WEIGHT;
     pool.iter()
         .enumerate()
         .filter(|(_, (c, ..))| {
@@ -889,25 +958,27 @@ fn best_combination(
         .min_by(|a, b| a.2.loss.total_cmp(&b.2.loss))
 }
 
-/// Weight of the seasonal member in [`Candidate::Combined`] (the non-seasonal ETS has the
-/// rest). A constant chosen on the shared traces, and judged out of sample there: with each
-/// trace left out in turn, the other eight pick 0.25 among 0.25 / 0.5 / 0.75 every time
-/// (docs/forecasting.md). Choosing it per series on the validation part was worse there (the
-/// validation day favours the seasonal shape that the following days do not keep).
+/// Default of [`Auto::combination_weight`], the weight of the seasonal member in
+/// [`Candidate::Combined`] (the non-seasonal ETS has the rest). Chosen on the shared traces
+/// among 0.25 / 0.5 / 0.75, and judged out of sample there with each trace left out in turn
+/// (`scripts/forecast_loto.py`, docs/forecasting.md). Choosing it per series on the validation
+/// part was worse there (the validation day favours the seasonal shape that the following days
+/// do not keep).
 const COMBINATION_WEIGHT: f64 = 0.25;
 
 /// One-step errors a correction holds: the latest two (the format of its snapshots; a
-/// correction from before the error mean used both).
+/// correction from before the error mean used both), the most [`Auto::correction_lags`] allows.
 const CORRECTION_LAGS: usize = 2;
 
-/// One-step errors the correction regresses on since the error mean joined them: the latest
-/// one (with the mean, two lags measured no better on the shared traces, and with each trace
-/// left out in turn the other eight pick one lag every time; docs/forecasting.md).
+/// Default of [`Auto::correction_lags`], the one-step errors the correction regresses on since
+/// the error mean joined them: the latest one (with the mean, two lags measured no better on
+/// the shared traces, also out of sample: `scripts/forecast_loto.py`, docs/forecasting.md).
 const CORRECTION_ESTIMATED_LAGS: usize = 1;
 
-/// Weights (on the newest error) of the error mean the correction may add as a regressor; each
-/// series takes the one, or none, with the lowest corrected validation loss (a fixed 0.2 had
-/// been chosen on the shared traces; the per-series choice needs no such constant).
+/// Default of [`Auto::correction_mean_weights`], the weights (on the newest error) of the error
+/// mean the correction may add as a regressor; each series takes the one, or none, with the
+/// lowest corrected validation loss (a fixed 0.2 had been chosen on the shared traces; the
+/// per-series choice needs no such constant).
 const CORRECTION_MEAN_WEIGHTS: [f64; 4] = [0.05, 0.1, 0.2, 0.4];
 
 /// Error correction of the chosen model, an autoregressive term on its own errors: the forecast
@@ -981,14 +1052,34 @@ fn solve_spd<const K: usize>(a: &[[f64; K]; K], b: &[f64; K]) -> Option<[f64; K]
 }
 
 impl ErrorCorrection {
-    /// The correction of a validation path (`h` forecasts per origin over `yv`, as
-    /// [`rolling_loss`] makes it) and the selection loss of the corrected path: the two error
-    /// lags alone or with the error mean at one of [`CORRECTION_MEAN_WEIGHTS`], whichever
-    /// corrects the path best; `None` with too few origins or degenerate errors.
+    /// [`ErrorCorrection::estimate_for`] with [`Auto`]'s default lags and mean weights.
+    #[cfg(test)]
     fn estimate(path: &[f64], yv: &[f64], h: usize, under: f64) -> Option<(Self, f64)> {
-        let lags = CORRECTION_ESTIMATED_LAGS;
+        Self::estimate_for(
+            path,
+            yv,
+            h,
+            under,
+            CORRECTION_ESTIMATED_LAGS,
+            &CORRECTION_MEAN_WEIGHTS,
+        )
+    }
+
+    /// The correction of a validation path (`h` forecasts per origin over `yv`, as
+    /// [`rolling_loss`] makes it) and the selection loss of the corrected path: the latest
+    /// `lags` errors alone or with the error mean at one of `mean_weights`
+    /// ([`Auto::correction_lags`], [`Auto::correction_mean_weights`]), whichever corrects the
+    /// path best; `None` with too few origins or degenerate errors.
+    fn estimate_for(
+        path: &[f64],
+        yv: &[f64],
+        h: usize,
+        under: f64,
+        lags: usize,
+        mean_weights: &[f64],
+    ) -> Option<(Self, f64)> {
         let mut best = Self::estimate_with(path, yv, h, under, lags, None);
-        for w in CORRECTION_MEAN_WEIGHTS {
+        for &w in mean_weights {
             if let Some(c) = Self::estimate_with(path, yv, h, under, lags, Some(w))
                 && best.as_ref().is_none_or(|b| c.1 < b.1)
             {
@@ -998,7 +1089,7 @@ impl ErrorCorrection {
         best
     }
 
-    /// [`ErrorCorrection::estimate`] with one choice of regressors: the latest `lags` errors (1
+    /// [`ErrorCorrection::estimate_for`] with one choice of regressors: the latest `lags` errors (1
     /// or 2), and with `weight` their exponentially weighted mean too.
     fn estimate_with(
         path: &[f64],
@@ -1324,10 +1415,11 @@ impl Auto {
 /// Least training length for the [`Candidate::Regression`] candidate.
 const REGRESSION_MIN_TRAIN: usize = 300;
 
-/// Relative loss margin the regression and multi-seasonal candidates must win by (added to
-/// their validation loss): they have many more parameters than ETS, and one day of validation
-/// is a noisy judge (measured on the shared traces: 5 % still let the regression win validation
-/// days it then lost on, 10 % kept the gains; docs/forecasting.md).
+/// Default of [`Auto::long_history_margin`], the relative loss margin the regression and
+/// multi-seasonal candidates must win by (added to their validation loss): they have many more
+/// parameters than ETS, and one day of validation is a noisy judge (measured on the shared
+/// traces: 5 % still let the regression win validation days it then lost on, 10 % kept the
+/// gains; out of sample it is the fragile one: `scripts/forecast_loto.py`, docs/forecasting.md).
 const LONG_HISTORY_MARGIN: f64 = 0.10;
 
 /// The regression and multi-seasonal candidates (issue 3): tried only on long enough histories.
@@ -1353,7 +1445,7 @@ impl Auto {
     /// samples beyond its longest lag; closed form, no likelihood evaluations) and
     /// [`Candidate::MultiSeasonal`] (every detected period with two cycles in the training part,
     /// when there are at least two such periods; at most a fifth of `max_evals`). Both compete with their loss raised by
-    /// [`LONG_HISTORY_MARGIN`] (also in [`FittedAuto::losses`]). Returns the evaluations spent.
+    /// [`Auto::long_history_margin`] (also in [`FittedAuto::losses`]). Returns the evaluations spent.
     /// A candidate that fails is skipped.
     fn try_long_history_candidates(
         &self,
@@ -1375,7 +1467,7 @@ impl Auto {
             if let Ok(scored) = rolling_loss(&mut m, yv, h, u) {
                 consider(
                     Candidate::Regression,
-                    LONG_HISTORY_MARGIN,
+                    self.long_history_margin,
                     scored,
                     Chosen::Regression(m),
                     fresh,
@@ -1393,7 +1485,7 @@ impl Auto {
             if let Ok(scored) = rolling_loss(&mut m, yv, h, u) {
                 consider(
                     Candidate::MultiSeasonal,
-                    LONG_HISTORY_MARGIN,
+                    self.long_history_margin,
                     scored,
                     Chosen::MultiSeasonal(m),
                     fresh,
@@ -1453,6 +1545,104 @@ impl Auto {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_constants_chosen_on_the_traces_are_fields_with_their_old_values_as_defaults() {
+        let a = Auto::default();
+        assert_eq!(a.min_acf, PeriodConfig::default().min_acf);
+        assert_eq!(a.long_history_margin, LONG_HISTORY_MARGIN);
+        assert_eq!(a.combination_weight, COMBINATION_WEIGHT);
+        assert_eq!(a.correction_lags, CORRECTION_ESTIMATED_LAGS);
+        assert_eq!(a.correction_mean_weights, CORRECTION_MEAN_WEIGHTS);
+        // a spec written before the fields reads as the defaults
+        let old: Auto = serde_json::from_str(r#"{"step_s": 300, "outlier_k": 4}"#).unwrap();
+        assert_eq!(
+            old,
+            Auto {
+                step_s: 300,
+                outlier_k: 4.0,
+                ..Auto::default()
+            }
+        );
+        for (bad, field) in [
+            (
+                Auto {
+                    min_acf: 1.0,
+                    ..Auto::default()
+                },
+                "min_acf",
+            ),
+            (
+                Auto {
+                    long_history_margin: -0.1,
+                    ..Auto::default()
+                },
+                "long_history_margin",
+            ),
+            (
+                Auto {
+                    combination_weight: 0.0,
+                    ..Auto::default()
+                },
+                "combination_weight",
+            ),
+            (
+                Auto {
+                    correction_lags: 3,
+                    ..Auto::default()
+                },
+                "correction_lags",
+            ),
+            (
+                Auto {
+                    correction_mean_weights: vec![0.2, f64::NAN],
+                    ..Auto::default()
+                },
+                "correction_mean_weights",
+            ),
+        ] {
+            let err = bad.validate().unwrap_err().to_string();
+            assert!(err.contains(field), "{field}: {err}");
+        }
+        let none = Auto {
+            correction_mean_weights: Vec::new(),
+            correction_lags: 2,
+            ..Auto::default()
+        };
+        assert!(none.validate().is_ok());
+    }
+
+    #[test]
+    fn the_long_history_margin_raises_the_losses_it_applies_to() {
+        // hourly data, a daily cycle, 30 days: the regression candidate is tried
+        let e = noise(720, 3);
+        let y: Vec<f64> = (0..720)
+            .map(|t| {
+                100.0 + 20.0 * ((t % 24) as f64 / 24.0 * std::f64::consts::TAU).sin() + 5.0 * e[t]
+            })
+            .collect();
+        let losses = |margin: f64| {
+            let m = Auto {
+                step_s: 3600,
+                long_history_margin: margin,
+                ..Auto::default()
+            }
+            .fit(&y)
+            .unwrap();
+            m.losses().0.to_vec()
+        };
+        let (plain, raised) = (losses(0.0), losses(0.5));
+        let regression = |l: &[(Candidate, f64)]| {
+            l.iter()
+                .find(|(c, _)| *c == Candidate::Regression)
+                .map(|(_, v)| *v)
+                .expect("the regression candidate was tried")
+        };
+        let (a, b) = (regression(&plain), regression(&raised));
+        assert!((b / a - 1.5).abs() < 1e-12, "{a} {b}");
+        let ets = |l: &[(Candidate, f64)]| l.iter().find(|(c, _)| *c == Candidate::Ets).unwrap().1;
+        assert_eq!(ets(&plain), ets(&raised));
+    }
 
     #[test]
     fn a_combination_forecasts_the_mean_of_its_members_and_updates_both() {

@@ -33,11 +33,14 @@ pub struct PeriodConfig {
     pub max_periods: usize,
 }
 
+/// Default of [`PeriodConfig::min_acf`] (and of `Auto::min_acf`, which sets it).
+pub(crate) const DEFAULT_MIN_ACF: f64 = 0.2;
+
 impl Default for PeriodConfig {
     fn default() -> Self {
         Self {
             step_s: 60,
-            min_acf: 0.2,
+            min_acf: DEFAULT_MIN_ACF,
             min_prominence: 0.1,
             max_periods: 2,
         }
