@@ -9,6 +9,8 @@ echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (unit, integration, conformance, properties, doctests, C ABI, header drift)"
 cargo test --workspace --locked
+echo "== rustdoc of the core (a broken intra-doc link is an error)"
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --locked --no-deps -p replicast
 echo "== C header drift (cbindgen vs ffi/include/replicast.h)"
 cargo test --quiet --locked -p replicast-ffi --test header
 echo "== C library (release) and the C smoke test under valgrind"

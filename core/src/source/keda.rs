@@ -7,7 +7,7 @@
 //! the HPA that KEDA generates decides 1 ↔ N from the triggers' values against their targets
 //! (External metrics, `AverageValue` by default). The [`crate::Scaler`] runs both in one call:
 //!
-//! 1. [`evaluate`]: each trigger's observation (one [`MetricInput`] per trigger, in spec order)
+//! 1. `evaluate`: each trigger's observation (one [`MetricInput`] per trigger, in spec order)
 //!    counts toward its consecutive failures; past `fallback.failure_threshold` (strict) a
 //!    failing trigger is replaced by the synthetic value KEDA serves (`target × R`, R by the
 //!    fallback behavior) and counts as active. With `scaling_modifiers` the named triggers'
@@ -16,7 +16,7 @@
 //!    `composite > activation_target`.
 //! 2. The HPA math ([`crate::hpa::metric_proposal`]) on the effective metrics, KEDA's
 //!    `behavior` (or the legacy defaults), bounds `[max(1, min), max]`.
-//! 3. [`activation`]: KEDA's scale loop — scale from zero (or idle) to `max(min, 1)` when active;
+//! 3. `activation`: KEDA's scale loop — scale from zero (or idle) to `max(min, 1)` when active;
 //!    to zero (or idle) once inactive for `cooldown_period_s` (from the first decision with
 //!    `initial_cooldown_period_s` when never active); hold when a trigger errs.
 //!
