@@ -614,6 +614,10 @@ pub(crate) fn forecast_eval(
         "cov90"
     );
     for h in &report.horizons {
+        if let Some(why) = &h.skipped {
+            outln!("{:<8} {why}", format!("{}s", h.horizon_s));
+            continue;
+        }
         outln!(
             "{:<8} {:>8.3} {:>8.3} {:>8.2} {:>8.3}",
             format!("{}s", h.horizon_s),

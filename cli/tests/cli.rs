@@ -94,6 +94,44 @@ fn recommend_and_validate_a_knative_service_and_an_hpa_with_a_vpa() {
 }
 
 #[test]
+fn forecast_eval_on_an_hour_of_one_second_data_evaluates_what_fits() {
+    let dir = std::env::temp_dir().join(format!("replicast-short-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("hour.csv");
+    let mut text = String::from("timestamp,value\n");
+    for i in 0..3600 {
+        let v = 100.0 + 30.0 * (f64::from(i) / 300.0).sin();
+        text.push_str(&format!("{},{v:.3}\n", 1_700_000_000 + i));
+    }
+    std::fs::write(&trace, text).unwrap();
+    let (ok, out, err) = replicast(&["forecast-eval", "--trace", trace.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let line = |h: &str| {
+        out.lines()
+            .find(|l| l.starts_with(h))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line("300s")
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<f64>()
+            .is_ok(),
+        "{out}"
+    );
+    assert!(
+        line("900s").contains("not evaluated: 15 steps of 60 s after the first origin (point 45) need 61 points, the series has 60"),
+        "{out}"
+    );
+    let (ok, out, err) = replicast(&["backtest", "--trace", trace.to_str().unwrap(), "--no-plot"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("3600 steps of 1 s"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn recommend_json_and_state_file() {
     let dir = std::env::temp_dir().join(format!("replicast-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -536,3 +536,34 @@ fn the_work_budget_is_never_exceeded() {
         }
     }
 }
+
+#[test]
+fn a_short_history_is_evaluated_at_the_horizons_that_fit_it() {
+    use replicast::forecast::{EvalConfig, evaluate};
+    // one hour of one-second data: 60 points at the evaluation's one-minute step
+    let ts: Vec<i64> = (0..3600).map(|i| 1_700_000_000_000 + i * 1000).collect();
+    let y: Vec<f64> = (0..3600)
+        .map(|i| 100.0 + 30.0 * (f64::from(i) / 300.0).sin())
+        .collect();
+    let r = evaluate(&ts, &y, &EvalConfig::default()).unwrap();
+    assert_eq!((r.n, r.step_s, r.eval_start), (60, 60, 45));
+    let five = &r.horizons[0];
+    assert!(five.skipped.is_none() && five.rel_mae.is_finite());
+    assert_eq!(r.origins, 60 - 5 - 45 + 1);
+    let fifteen = &r.horizons[1];
+    assert!(fifteen.rel_mae.is_nan() && fifteen.coverage_points == 0);
+    assert_eq!(
+        fifteen.skipped.as_deref(),
+        Some(
+            "not evaluated: 15 steps of 60 s after the first origin (point 45) need 61 points, the series has 60"
+        )
+    );
+    // too short for every horizon: an error naming the shortest
+    let e = evaluate(&ts[..360], &y[..360], &EvalConfig::default()).unwrap_err();
+    assert_eq!(e.kind(), replicast::ErrorKind::InsufficientData);
+    assert!(
+        e.to_string()
+            .contains("too short to evaluate 5 steps ahead"),
+        "{e}"
+    );
+}

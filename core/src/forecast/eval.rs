@@ -85,6 +85,10 @@ pub struct HorizonScore {
     pub coverage: f64,
     /// Points that had an interval.
     pub coverage_points: usize,
+    /// Why this horizon was not evaluated (the series is too short for it; the shorter
+    /// horizons were); its scores are then NaN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 /// The errors at one origin and horizon ([`EvalConfig::record_origins`]).
@@ -208,7 +212,6 @@ pub fn evaluate(
         .iter()
         .map(|&h| ((h as f64 / sf).round() as usize).max(1))
         .collect();
-    let big_h = steps.iter().copied().max().unwrap_or(1);
     let m_day = (86_400.0 / sf).round() as usize;
     let window = if m_day >= 2 {
         (4 * m_day).min((7.0 * 86_400.0 / sf).round() as usize)
@@ -219,11 +222,16 @@ pub fn evaluate(
     let hist0 = start0.min(window);
     let season = calendar_season(hist0, step_s);
     let eval_start = start0.max(2 * season + 10);
-    if eval_start + big_h >= n {
+    // a horizon is evaluated when at least one origin leaves it room; longer ones are skipped
+    // and say why, so a short history still gets the horizons it can (a day of 1 s data at
+    // 15 min)
+    let fits = |h: usize| eval_start + h < n;
+    let Some(big_h) = steps.iter().copied().filter(|&h| fits(h)).max() else {
+        let shortest = steps.iter().copied().min().unwrap_or(1);
         return Err(Error::insufficient_data(format!(
-            "series of {n} points is too short to evaluate {big_h} steps ahead after point {eval_start}"
+            "series of {n} points is too short to evaluate {shortest} steps ahead after point {eval_start}"
         )));
-    }
+    };
     let pre = &y[..eval_start];
     let sm = if pre.len() > season + 1 { season } else { 1 };
     let scale = {
@@ -310,6 +318,9 @@ pub fn evaluate(
         }
         report.origins += 1;
         for ((acc, &h), &horizon_s) in accs.iter_mut().zip(&steps).zip(&cfg.horizons_s) {
+            if !fits(h) {
+                continue;
+            }
             let (mut origin_abs, mut origin_abs_sn) = (0.0, 0.0);
             for j in 0..h {
                 let (a, f) = (y[o + j], fc.point[j]);
@@ -340,6 +351,23 @@ pub fn evaluate(
         .iter()
         .zip(steps.iter().zip(&cfg.horizons_s))
         .map(|(a, (&s, &hs))| {
+            if !fits(s) {
+                return HorizonScore {
+                    horizon_s: hs,
+                    steps: s,
+                    mae: f64::NAN,
+                    mae_seasonal_naive: f64::NAN,
+                    rel_mae: f64::NAN,
+                    mase: f64::NAN,
+                    smape: f64::NAN,
+                    coverage: f64::NAN,
+                    coverage_points: 0,
+                    skipped: Some(format!(
+                        "not evaluated: {s} steps of {step_s} s after the first origin (point {eval_start}) need {} points, the series has {n}",
+                        eval_start + s + 1
+                    )),
+                };
+            }
             let p = a.pts.max(1) as f64;
             HorizonScore {
                 horizon_s: hs,
@@ -359,6 +387,7 @@ pub fn evaluate(
                     f64::NAN
                 },
                 coverage_points: a.cov_pts,
+                skipped: None,
             }
         })
         .collect();
