@@ -1,5 +1,6 @@
 //! The `replicast` binary end to end: exit codes and output on the seed's examples.
 
+use std::fmt::Write as _;
 use std::process::Command;
 
 fn repo(path: &str) -> String {
@@ -98,13 +99,11 @@ fn forecast_eval_on_an_hour_of_one_second_data_evaluates_what_fits() {
     let dir = std::env::temp_dir().join(format!("replicast-short-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("hour.csv");
-    let rows: String = (0..3600)
-        .map(|i| {
-            let v = 100.0 + 30.0 * (f64::from(i) / 300.0).sin();
-            format!("{},{v:.3}\n", 1_700_000_000 + i)
-        })
-        .collect();
-    let text = format!("timestamp,value\n{rows}");
+    let mut text = String::from("timestamp,value\n");
+    for i in 0..3600 {
+        let v = 100.0 + 30.0 * (f64::from(i) / 300.0).sin();
+        writeln!(text, "{},{v:.3}", 1_700_000_000 + i).unwrap();
+    }
     std::fs::write(&trace, text).unwrap();
     let (ok, out, err) = replicast(&["forecast-eval", "--trace", trace.to_str().unwrap()]);
     assert!(ok, "{err}");
