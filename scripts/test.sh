@@ -21,6 +21,8 @@ echo "== Go binding: vet, tests with -race, cgocheck2 with forced GC, example co
 (cd ffi/go && GOEXPERIMENT=cgocheck2 GOGC=1 go test -count=1 -short -tags replicastdebug ./...)
 (cd examples/go && go vet ./... && go test -count=1 ./... \
     && go run . -spec spec.json -input observations.jsonl)
+echo "== soak, short: 10^5 randomised decisions over every source (scripts/soak.sh runs 10^8)"
+cargo run --quiet --locked -p replicast-benches --bin soak -- 100000
 echo "== benches, each run once (timings are not asserted)"
 cargo bench --locked -p replicast-benches -- --test
 echo "== the README's main job: backtest of the bundled trace"
