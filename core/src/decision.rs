@@ -86,6 +86,30 @@ pub struct DecisionInput {
     pub container_resources: Vec<ContainerResources>,
 }
 
+impl DecisionInput {
+    /// Parses an observation from JSON (the serde form above); every binding reads its JSON
+    /// inputs through this, so a malformed one gets the same message everywhere.
+    ///
+    /// ```
+    /// use replicast::{DecisionInput, ErrorKind};
+    /// let err = DecisionInput::from_json(r#"{"now_ms": 1, "current_replicas": -1}"#).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    /// assert!(err.message().starts_with("invalid decision input: "));
+    /// ```
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] for malformed JSON, an unknown field or a value of the
+    /// wrong type or range (a negative replica count), with serde's line and column.
+    pub fn from_json(text: &str) -> crate::Result<Self> {
+        serde_json::from_str(text).map_err(|e| {
+            crate::Error::invalid_input(format!(
+                "invalid decision input: {}",
+                crate::error::located(text, &e)
+            ))
+        })
+    }
+}
+
 /// Load samples that end at the decision instant, evenly spaced `step_ms` apart: with `n`
 /// values, `values[i]` is the mean load over the `step_ms` that end `(n − 1 − i) × step_ms`
 /// before `now_ms` (what a range query over the time since the previous decision returns). The

@@ -120,5 +120,47 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// serde's message for a JSON text, with the text just before the position it reports
+/// (serde names no field for a wrong value: `invalid value: integer `-1`, expected u32 at line 1
+/// column 37, after `"current_replicas": -1``).
+pub(crate) fn located(text: &str, e: &serde_json::Error) -> String {
+    let Some(line) = text.lines().nth(e.line().saturating_sub(1)) else {
+        return e.to_string();
+    };
+    let mut end = e.column().min(line.len());
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut start = end.saturating_sub(40);
+    while !line.is_char_boundary(start) {
+        start += 1;
+    }
+    let excerpt = line[start..end].trim();
+    // an unknown field or variant is named already; the position is after the whole object
+    let names_it = e.to_string().starts_with("unknown ");
+    if excerpt.is_empty() || names_it {
+        e.to_string()
+    } else {
+        format!("{e}, after `{excerpt}`")
+    }
+}
+
+/// serde's message for `e`, without the kind of an [`Error`] a `try_from` conversion inside
+/// it returned (serde shows that error whole: `serialization: histogram ...`), since the
+/// caller's error carries its own kind.
+pub(crate) fn serde_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    for kind in [
+        ErrorKind::Serialization,
+        ErrorKind::InvalidConfig,
+        ErrorKind::InvalidInput,
+    ] {
+        if let Some(rest) = text.strip_prefix(&format!("{}: ", kind.as_str())) {
+            return rest.to_owned();
+        }
+    }
+    text
+}
+
 /// `Result` with replicast's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -67,13 +67,7 @@ pub unsafe extern "C" fn replicast_model_fit(
                 slice(y, n, "y")?,
             )
         };
-        let spec: ModelSpec = serde_json::from_str(json).map_err(|e| {
-            Failure::new(
-                replicast_status::InvalidConfig,
-                format!("invalid model spec: {e}"),
-            )
-        })?;
-        spec.validate()?;
+        let spec = ModelSpec::from_json(json)?;
         let fitted = spec.fit(y)?;
         // SAFETY: `out` is non-NULL and, by contract, writable.
         unsafe { out.write(boxed(fitted)) };

@@ -165,7 +165,7 @@ pub unsafe extern "C" fn replicast_scaler_decide_json(
                 replicast_status::InvalidInput,
             )
         }?;
-        let input: DecisionInput = parse_input(json, "decision input")?;
+        let input = DecisionInput::from_json(json)?;
         let mut next = state.inner.clone();
         let decision = scaler.inner.decide(&mut next, &input)?;
         // SAFETY: the caller's contract on `buf` and `out_needed`.

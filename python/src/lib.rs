@@ -395,6 +395,17 @@ fn aggregated_metric(item: &Bound<'_, PyAny>) -> Option<MetricInput> {
     })
 }
 
+/// A conversion's `InvalidInputError` (a NaN or infinity in plain data) with the argument it
+/// was found in prefixed (`metrics[0]: values must be finite numbers, got NaN`), as the core's
+/// messages name theirs; other errors unchanged.
+fn in_context(py: Python<'_>, e: PyErr, at: &str) -> PyErr {
+    if e.is_instance_of::<crate::error::InvalidInputError>(py) {
+        invalid_input(format!("{at}: {}", e.value(py)))
+    } else {
+        e
+    }
+}
+
 /// A sequence of dicts as `T`s, each through `fast` when it recognises the item, else through
 /// the generic dict → JSON value → serde route.
 fn from_list<T: serde::de::DeserializeOwned>(
@@ -409,8 +420,9 @@ fn from_list<T: serde::de::DeserializeOwned>(
         if let Some(v) = fast(item) {
             return Ok(v);
         }
-        serde_json::from_value(to_value(item, Role::Input)?)
-            .map_err(|e| invalid_input(format!("{name}[{i}]: {e}")))
+        let value = to_value(item, Role::Input)
+            .map_err(|e| in_context(item.py(), e, &format!("{name}[{i}]")))?;
+        serde_json::from_value(value).map_err(|e| invalid_input(format!("{name}[{i}]: {e}")))
     };
     // a list, the usual case, without an iterator object or the str/dict checks
     if let Ok(list) = obj.cast_exact::<PyList>() {
@@ -550,8 +562,10 @@ impl PyScaler {
             kpa: kpa
                 .filter(|o| !o.is_none())
                 .map(|o| {
-                    serde_json::from_value(to_value(o, Role::Input)?)
-                        .map_err(|e| invalid_input(format!("kpa: {e}")))
+                    serde_json::from_value(
+                        to_value(o, Role::Input).map_err(|e| in_context(o.py(), e, "kpa"))?,
+                    )
+                    .map_err(|e| invalid_input(format!("kpa: {e}")))
                 })
                 .transpose()?,
             container_usage: from_list("container_usage", container_usage, |_| None)?

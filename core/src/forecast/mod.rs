@@ -188,6 +188,26 @@ pub enum ModelSpec {
 }
 
 impl ModelSpec {
+    /// Parses and validates a spec from JSON (`{"kind": "ets", "period": 24}`); every binding
+    /// reads model specs through this.
+    ///
+    /// ```
+    /// use replicast::{ErrorKind, forecast::ModelSpec};
+    /// let err = ModelSpec::from_json(r#"{"kind": "ets", "bogus": 1}"#).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+    /// assert!(err.message().contains("unknown field `bogus`"));
+    /// ```
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidConfig`] for malformed JSON, an unknown kind or field, or a
+    /// value [`ModelSpec::validate`] refuses.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let spec: Self = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_config(format!("invalid model spec: {e}")))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
     /// Checks the spec without fitting.
     ///
     /// ```

@@ -370,7 +370,7 @@ impl Scaler {
             // sync; one millisecond before `now` is the nearest instant we can represent.
             state.hpa.recommendations = Some(vec![hpa::Recommendation {
                 replicas: current,
-                at_ms: now - 1,
+                at_ms: now.saturating_sub(1),
             }]);
         }
 

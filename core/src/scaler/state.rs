@@ -109,8 +109,12 @@ impl ScalerState {
     /// # Errors
     /// [`crate::ErrorKind::Serialization`] for malformed JSON or an unsupported `version`.
     pub fn from_json(text: &str) -> Result<Self> {
-        let state: Self = serde_json::from_str(text)
-            .map_err(|e| Error::serialization(format!("invalid scaler state: {e}")))?;
+        let state: Self = serde_json::from_str(text).map_err(|e| {
+            Error::serialization(format!(
+                "invalid scaler state: {}",
+                crate::error::serde_message(&e)
+            ))
+        })?;
         if state.version != STATE_VERSION {
             return Err(Error::serialization(format!(
                 "scaler state version must be {STATE_VERSION}, got {}",

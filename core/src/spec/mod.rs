@@ -169,7 +169,16 @@ impl ScalerSpec {
     pub fn from_json(text: &str) -> Result<Self> {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| Error::invalid_config(format!("malformed JSON spec: {e}")))?;
-        Self::from_value(value)
+        Self::from_value(value).map_err(|e| {
+            // serde's message for replicast's own format names no position: parsing the text
+            // again gives it, with the text before it
+            match serde_json::from_str::<Self>(text) {
+                Err(serde) if e.message().starts_with("invalid spec: ") => Error::invalid_config(
+                    format!("invalid spec: {}", crate::error::located(text, &serde)),
+                ),
+                _ => e,
+            }
+        })
     }
 
     /// Parses and validates a spec from YAML (any of the three forms).

@@ -202,8 +202,12 @@ impl VpaState {
     /// [`crate::ErrorKind::Serialization`] for malformed JSON, a wrong version or inconsistent
     /// histograms.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text)
-            .map_err(|e| Error::serialization(format!("invalid vpa state: {e}")))
+        serde_json::from_str(text).map_err(|e| {
+            Error::serialization(format!(
+                "invalid vpa state: {}",
+                crate::error::serde_message(&e)
+            ))
+        })
     }
 
     fn entry(
@@ -345,8 +349,12 @@ impl VpaState {
             let at = |field: &str| format!("usage[{i}].{field}");
             check_name(&at("container"), &u.container, false)?;
             check_name(&at("pod"), &u.pod, true)?;
+            match u.start_ms {
+                Some(t) => check_time(&at("start_ms"), t)?,
+                // the default start names what the caller gave
+                None => check_time(&format!("now_ms (the start of usage[{i}])"), now_ms)?,
+            }
             let t = u.start_ms.unwrap_or(now_ms);
-            check_time(&at("start_ms"), t)?;
             let cpu = u
                 .cpu_cores
                 .map(|v| to_integer(&at("cpu_cores"), v, 1000.0))
