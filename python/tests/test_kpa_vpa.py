@@ -72,4 +72,4 @@ def test_the_seed_hpa_and_vpa_decide_together(repo: Path) -> None:
     assert apply["requests"] == {"cpu_millicores": 1000, "memory_bytes": 2 << 30}
     assert apply["limits"] == {"cpu_millicores": 2000, "memory_bytes": 4 << 30}
     assert "utilization 70%" in d.proposals[0]["reason"]
-    assert "outside the recommended range" in d.vertical["notes"][0]
+    assert "500m is below min_allowed 1000m" in d.vertical["notes"][0]

@@ -330,7 +330,7 @@ impl Scaler {
             };
             let v = vertical::coordinate(
                 recommendation,
-                vpa.spec().update_mode,
+                vpa.spec(),
                 &input.container_resources,
                 &observed_metrics,
             );

@@ -2,17 +2,16 @@
 //! coordinating with the horizontal sources, and the horizontal inputs recomputed against them.
 //!
 //! When the HPA scales on a resource's **utilization** (usage ÷ request) and the VPA sizes the
-//! same resource's request, the two have one degree of freedom between them: at a given total
-//! usage, any request `R` with `replicas × R × target = usage` satisfies the HPA. Left alone they
-//! drift: the VPA sizes `R` from per-pod usage, the HPA then rescales the replicas, which moves
-//! per-pod usage, which moves the VPA (the fight users report, `specs/user-asks.md` #13). So,
-//! per resource the HPA scales on by utilization ("coupled"):
+//! same resource's request, the request is a free parameter: the HPA holds per-pod usage at its
+//! target × the request, whatever the request is, so the usage the VPA sees scales with the
+//! request it sets, and any rule that sizes the request from that usage moves it by a constant
+//! factor each round (about `(1 + margin) × target × p95/mean`, not 1): the request drifts and
+//! the replicas follow, the fight users report (`specs/user-asks.md` #13). So, per resource the
+//! HPA scales on by utilization ("coupled"):
 //!
-//! - the request moves only when it is **outside the VPA's recommended range**
-//!   `[lower_bound, upper_bound]` (the VPA updater's own eviction rule); inside it, the HPA owns
-//!   the resource and the request stays, which is a fixed point for any target utilization
-//!   the range contains (the range is built around per-pod usage, which the HPA holds at its
-//!   target);
+//! - the request moves only to stay within the container policy's `min_allowed` /
+//!   `max_allowed` (fixed bounds: no drift); inside them the HPA owns the resource and the
+//!   VPA's recommendation for it is reported, not applied;
 //! - when it moves, the HPA's utilization for that resource is **recomputed against the new
 //!   request** in the same decision (`usage ÷ new request`), so the replica count and the pod
 //!   size that come out of one call agree: the HPA does not scale in after the resize only to
@@ -27,7 +26,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::DecisionInput;
 use crate::source::hpa::{MetricInput, MetricSpec, TargetType};
-use crate::vpa::{ContainerResources, Resource, Resources, UpdateMode, VerticalRecommendation};
+use crate::vpa::{
+    ContainerResources, Resource, Resources, UpdateMode, VerticalRecommendation, VpaSpec,
+};
 
 /// The vertical half of a decision.
 ///
@@ -98,10 +99,11 @@ fn amount(res: Resource, v: i64) -> String {
 /// The requests to apply, after coordination with the HPA's utilization metrics.
 pub(super) fn coordinate(
     recommendation: VerticalRecommendation,
-    mode: UpdateMode,
+    spec: &VpaSpec,
     current: &[ContainerResources],
     metrics: &[MetricSpec],
 ) -> VerticalDecision {
+    let mode = spec.update_mode;
     let mut decision = VerticalDecision {
         recommendation,
         apply: Vec::new(),
@@ -142,39 +144,54 @@ pub(super) fn coordinate(
             if is_coupled(&coupled, res, &rec.container)
                 && let Some(have) = have
             {
-                let lower = rec.lower_bound.get(res).unwrap_or(0);
-                let upper = rec.upper_bound.get(res).unwrap_or(i64::MAX);
-                if (lower..=upper).contains(&have) {
+                let policy = spec.policy_for(&rec.container);
+                let lower = policy.and_then(|p| p.min_allowed.get(res)).unwrap_or(0);
+                let upper = policy
+                    .and_then(|p| p.max_allowed.get(res))
+                    .unwrap_or(i64::MAX)
+                    .max(lower);
+                let bounded = have.clamp(lower, upper);
+                if bounded == have {
                     decision.notes.push(format!(
-                        "{} {}: kept at {}, within the recommended range [{}, {}]: the HPA scales on {} utilization, so a resize would only trade replicas for pod size",
+                        "{} {}: kept at {} (the VPA recommends {}): the HPA scales on {} utilization, so the request only trades pod size for replicas; it moves only to stay within min_allowed / max_allowed",
                         rec.container,
                         res.as_str(),
                         amount(res, have),
-                        amount(res, lower),
-                        amount(res, upper),
+                        amount(res, wanted),
                         res.as_str()
                     ));
                     continue;
                 }
+                let (side, bound) = if bounded > have {
+                    ("below", "min_allowed")
+                } else {
+                    ("above", "max_allowed")
+                };
                 decision.notes.push(format!(
-                    "{} {}: {} is outside the recommended range [{}, {}]: resized to {}, and the HPA's {} utilization recomputed against it",
+                    "{} {}: {} is {side} {bound} {}: moved to it, and the HPA's {} utilization recomputed against it",
                     rec.container,
                     res.as_str(),
                     amount(res, have),
-                    amount(res, lower),
-                    amount(res, upper),
-                    amount(res, wanted),
+                    amount(res, bounded),
                     res.as_str()
                 ));
-            } else {
-                decision.notes.push(format!(
-                    "{} {}: {} -> {}",
-                    rec.container,
-                    res.as_str(),
-                    have.map_or_else(|| "unset".to_owned(), |h| amount(res, h)),
-                    amount(res, wanted)
-                ));
+                requests.set(res, Some(bounded));
+                // the limit keeps its ratio to the request, as the VPA's admission keeps it
+                if let Some(limit) = now.limits.get(res)
+                    && have > 0
+                {
+                    let scaled = i128::from(limit) * i128::from(bounded) / i128::from(have);
+                    limits.set(res, Some(i64::try_from(scaled).unwrap_or(i64::MAX)));
+                }
+                continue;
             }
+            decision.notes.push(format!(
+                "{} {}: {} -> {}",
+                rec.container,
+                res.as_str(),
+                have.map_or_else(|| "unset".to_owned(), |h| amount(res, h)),
+                amount(res, wanted)
+            ));
             requests.set(res, Some(wanted));
             if let Some(limit) = rec.limits.get(res) {
                 limits.set(res, Some(limit));
