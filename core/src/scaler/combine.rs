@@ -8,6 +8,7 @@ use crate::source::hpa::{
 use crate::source::kpa::{InvalidReason, Kpa, ScaleOutcome};
 use crate::source::predictive::PredictiveProposal;
 use crate::source::threshold;
+use crate::spec::{DEFAULT_NAMESPACE, HpaSource};
 
 impl Scaler {
     /// Computes every source's proposal and combines them (max). `None` when the invalid-metric
@@ -39,6 +40,11 @@ impl Scaler {
                 tolerances: self.tolerances(),
                 config: &self.spec.controller,
                 now_ms: input.now_ms,
+                namespace: self
+                    .spec
+                    .hpa
+                    .as_ref()
+                    .map_or(DEFAULT_NAMESPACE, HpaSource::namespace),
             };
             for (metric, metric_input) in self.metrics.iter().zip(metric_inputs) {
                 let name = metric.describe();
@@ -53,9 +59,10 @@ impl Scaler {
                         });
                     }
                     Err(f) => {
+                        // the texts the controller reports: the metric's sync error, its
+                        // warning event, and (for the first failure) the condition message
                         failures += 1;
-                        let message = format!("{name}: {}", f.message);
-                        decision.errors.push(message.clone());
+                        decision.errors.push(f.error.clone());
                         decision.proposals.push(Proposal {
                             source,
                             name,
@@ -63,7 +70,7 @@ impl Scaler {
                             reason: f.message.clone(),
                         });
                         if first_failure.is_none() {
-                            first_failure = Some((f.reason, message));
+                            first_failure = Some((f.reason, f.condition_message()));
                         }
                     }
                 }

@@ -176,6 +176,7 @@ fn hpa_spec(min: u32, max: u32, target: i32, tolerance: f64, down_window_s: u32)
                 resource: "cpu".to_owned(),
                 target: MetricTarget::utilization(target),
             }],
+            namespace: None,
         }),
         threshold: None,
         predictive: None,

@@ -491,6 +491,7 @@ impl KedaSpec {
         let mut metrics = vec![MetricSpec::External {
             name: COMPOSITE_METRIC_NAME.to_owned(),
             target: external_target(modifiers.metric_type, modifiers.target),
+            selector: None,
         }];
         metrics.extend(
             self.trigger_metrics()
@@ -523,6 +524,7 @@ impl KedaSpec {
                     MetricSpec::External {
                         name: t.metric_name(i),
                         target: external_target(t.metric_type, t.target),
+                        selector: None,
                     }
                 }
             })

@@ -4,6 +4,8 @@
 //! Field names are the autoscaling/v2 ones in snake_case; [`super::manifest`] converts a real
 //! manifest (camelCase) into these types and applies the API server's defaults.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::Quantity;
@@ -57,6 +59,10 @@ pub enum MetricSpec {
         name: String,
         /// What to keep the metric at (`value` or `average_value`).
         target: MetricTarget,
+        /// The object the metric describes (`describedObject`); only named in error messages,
+        /// as the controller names it. Unset prints as an empty kind and name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        described_object: Option<DescribedObject>,
     },
     /// A metric from outside the cluster; every series returned is summed.
     External {
@@ -64,6 +70,10 @@ pub enum MetricSpec {
         name: String,
         /// What to keep the metric at (`value` or `average_value`).
         target: MetricTarget,
+        /// The series selector (`metric.selector`); only printed in error messages, as the
+        /// controller prints it (`nil` when unset).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        selector: Option<LabelSelector>,
     },
     /// A metric source this version of replicast does not know (a newer API version's, say).
     ///
@@ -124,6 +134,99 @@ impl MetricSpec {
             MetricSpec::External { name, .. } => format!("external metric {name}"),
             MetricSpec::Unsupported { type_name } => format!("metric of unknown type {type_name}"),
         }
+    }
+}
+
+/// The object an `Object` metric describes (`describedObject`, a `CrossVersionObjectReference`).
+///
+/// ```
+/// use replicast::spec::DescribedObject;
+/// let d: DescribedObject = serde_json::from_str(
+///     r#"{"kind": "Ingress", "name": "main-route", "api_version": "networking.k8s.io/v1"}"#,
+/// ).unwrap();
+/// assert_eq!(d.kind, "Ingress");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribedObject {
+    /// Kind of the object (`Deployment`, `Ingress`, ...).
+    #[serde(default)]
+    pub kind: String,
+    /// Name of the object.
+    #[serde(default)]
+    pub name: String,
+    /// API version of the object (`apps/v1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+}
+
+/// A Kubernetes label selector (`metav1.LabelSelector`), as an External metric's `selector`.
+///
+/// [`LabelSelector::go_string`] prints it as the controller's error messages do.
+///
+/// ```
+/// use replicast::spec::LabelSelector;
+/// let s: LabelSelector = serde_json::from_str(r#"{"match_labels": {"queue": "jobs"}}"#).unwrap();
+/// assert_eq!(
+///     s.go_string(),
+///     "&LabelSelector{MatchLabels:map[string]string{queue: jobs,},MatchExpressions:[]LabelSelectorRequirement{},}"
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelSelector {
+    /// `matchLabels`: label → value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: BTreeMap<String, String>,
+    /// `matchExpressions`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+}
+
+/// One `matchExpressions` entry of a [`LabelSelector`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelSelectorRequirement {
+    /// The label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`, as written.
+    pub operator: String,
+    /// The values (empty for `Exists` / `DoesNotExist`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// The selector as Go prints a `*metav1.LabelSelector` with `%v` / `%+v` (its generated
+    /// `String` method): labels sorted by key, expressions in order.
+    #[must_use]
+    pub fn go_string(&self) -> String {
+        let mut labels = String::new();
+        for (k, v) in &self.match_labels {
+            labels.push_str(k);
+            labels.push_str(": ");
+            labels.push_str(v);
+            labels.push(',');
+        }
+        let mut expressions = String::new();
+        for e in &self.match_expressions {
+            expressions.push_str("LabelSelectorRequirement{Key:");
+            expressions.push_str(&e.key);
+            expressions.push_str(",Operator:");
+            expressions.push_str(&e.operator);
+            expressions.push_str(",Values:[");
+            expressions.push_str(&e.values.join(" "));
+            expressions.push_str("],},");
+        }
+        format!(
+            "&LabelSelector{{MatchLabels:map[string]string{{{labels}}},MatchExpressions:[]LabelSelectorRequirement{{{expressions}}},}}"
+        )
+    }
+
+    /// [`LabelSelector::go_string`] of an optional selector: `nil` when there is none.
+    #[must_use]
+    pub fn go_string_of(selector: Option<&LabelSelector>) -> String {
+        selector.map_or_else(|| "nil".to_owned(), LabelSelector::go_string)
     }
 }
 

@@ -2,15 +2,20 @@
 //! kinds are dispatched to their own module (`ScaledObject`: `scaled_object`).
 //!
 //! The manifest is read field by field so that fields which do not bear on the decision
-//! (`metadata`, `scaleTargetRef`, `status`, metric selectors, an Object metric's
-//! `describedObject`) are accepted and ignored, while every field that does is checked and
-//! named in errors by its manifest path (`spec.metrics[1].object.target.averageValue`).
+//! (`metadata` but its namespace, `scaleTargetRef`, `status`, Pods and Object metric
+//! selectors) are accepted and ignored, while every field that does is checked and named in
+//! errors by its manifest path (`spec.metrics[1].object.target.averageValue`). The fields the
+//! controller only names in its error messages are kept for them: `metadata.namespace`, an
+//! Object metric's `describedObject` and an External metric's `metric.selector`.
 
 use serde_json::Value;
 
+use std::collections::BTreeMap;
+
 use super::{
-    Behavior, ControllerConfig, HpaSource, MetricSpec, MetricTarget, PolicyType, Quantity,
-    ScalerSpec, ScalingPolicy, ScalingRules, SelectPolicy, TargetType,
+    Behavior, ControllerConfig, DescribedObject, HpaSource, LabelSelector,
+    LabelSelectorRequirement, MetricSpec, MetricTarget, PolicyType, Quantity, ScalerSpec,
+    ScalingPolicy, ScalingRules, SelectPolicy, TargetType,
 };
 use crate::error::{Error, Result};
 
@@ -86,10 +91,19 @@ pub(super) fn scaler_spec_from_manifest(value: &Value) -> Result<ScalerSpec> {
         None | Some(Value::Null) => None,
         Some(b) => Some(behavior_at(b, "spec.behavior")?),
     };
+    let namespace = match value.get("metadata").and_then(|m| m.get("namespace")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(ns)) => Some(ns.clone()),
+        Some(other) => {
+            return Err(Error::invalid_config(format!(
+                "metadata.namespace must be a string, got {other}"
+            )));
+        }
+    };
     Ok(ScalerSpec {
         min_replicas,
         max_replicas,
-        hpa: Some(HpaSource { metrics }),
+        hpa: Some(HpaSource { metrics, namespace }),
         threshold: None,
         predictive: None,
         keda: None,
@@ -165,8 +179,19 @@ fn metric(m: &Value, at: &str) -> Result<MetricSpec> {
             let target = target(body, &body_at)?;
             match kind {
                 "Pods" => MetricSpec::Pods { name, target },
-                "Object" => MetricSpec::Object { name, target },
-                _ => MetricSpec::External { name, target },
+                "Object" => MetricSpec::Object {
+                    name,
+                    target,
+                    described_object: described_object(body, &body_at)?,
+                },
+                _ => MetricSpec::External {
+                    name,
+                    target,
+                    selector: match body["metric"].get("selector") {
+                        None | Some(Value::Null) => None,
+                        Some(s) => Some(label_selector(s, &format!("{body_at}.metric.selector"))?),
+                    },
+                },
             }
         }
         other => {
@@ -174,6 +199,97 @@ fn metric(m: &Value, at: &str) -> Result<MetricSpec> {
                 "{at}.type must be one of Resource, ContainerResource, Pods, Object, External, got {other:?}"
             )));
         }
+    })
+}
+
+/// An Object metric's `describedObject` (`kind`, `name`, optional `apiVersion`), if present.
+fn described_object(body: &Value, at: &str) -> Result<Option<DescribedObject>> {
+    let d = match body.get("describedObject") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(d) if d.is_object() => d,
+        Some(other) => {
+            return Err(Error::invalid_config(format!(
+                "{at}.describedObject must be an object, got {other}"
+            )));
+        }
+    };
+    let at = format!("{at}.describedObject");
+    let text = |key: &str| -> Result<Option<String>> {
+        match d.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(Error::invalid_config(format!(
+                "{at}.{key} must be a string, got {other}"
+            ))),
+        }
+    };
+    Ok(Some(DescribedObject {
+        kind: text("kind")?.unwrap_or_default(),
+        name: text("name")?.unwrap_or_default(),
+        api_version: text("apiVersion")?,
+    }))
+}
+
+/// A `metav1.LabelSelector` (`matchLabels`, `matchExpressions`).
+fn label_selector(s: &Value, at: &str) -> Result<LabelSelector> {
+    if !s.is_object() {
+        return Err(Error::invalid_config(format!(
+            "{at} must be an object, got {s}"
+        )));
+    }
+    let string = |v: &Value, at: &str| -> Result<String> {
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::invalid_config(format!("{at} must be a string, got {v}")))
+    };
+    let match_labels = match s.get("matchLabels") {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(labels)) => labels
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), string(v, &format!("{at}.matchLabels.{k}"))?)))
+            .collect::<Result<_>>()?,
+        Some(other) => {
+            return Err(Error::invalid_config(format!(
+                "{at}.matchLabels must be an object, got {other}"
+            )));
+        }
+    };
+    let match_expressions = match s.get("matchExpressions") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let at = format!("{at}.matchExpressions[{i}]");
+                let values = match e.get("values") {
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(Value::Array(vs)) => vs
+                        .iter()
+                        .enumerate()
+                        .map(|(j, v)| string(v, &format!("{at}.values[{j}]")))
+                        .collect::<Result<_>>()?,
+                    Some(other) => {
+                        return Err(Error::invalid_config(format!(
+                            "{at}.values must be a list, got {other}"
+                        )));
+                    }
+                };
+                Ok(LabelSelectorRequirement {
+                    key: str_field(e, "key", &at)?.to_owned(),
+                    operator: str_field(e, "operator", &at)?.to_owned(),
+                    values,
+                })
+            })
+            .collect::<Result<_>>()?,
+        Some(other) => {
+            return Err(Error::invalid_config(format!(
+                "{at}.matchExpressions must be a list, got {other}"
+            )));
+        }
+    };
+    Ok(LabelSelector {
+        match_labels,
+        match_expressions,
     })
 }
 

@@ -46,9 +46,10 @@ pub use crate::source::predictive::{
 };
 pub use crate::vpa::VpaSpec;
 pub use hpa::{
-    Behavior, Compatibility, ControllerConfig, MetricSpec, MetricTarget, MissingContainerMetric,
-    MissingFallback, PolicyType, ScaleFromZero, ScalingPolicy, ScalingRules, SelectPolicy,
-    TargetType, TerminalPods, ToleranceCompare,
+    Behavior, Compatibility, ControllerConfig, DescribedObject, LabelSelector,
+    LabelSelectorRequirement, MetricSpec, MetricTarget, MissingContainerMetric, MissingFallback,
+    PolicyType, ScaleFromZero, ScalingPolicy, ScalingRules, SelectPolicy, TargetType, TerminalPods,
+    ToleranceCompare,
 };
 pub use quantity::Quantity;
 pub use scaled_object::{TRIGGER_KEYS, TriggerKeys, trigger_keys};
@@ -118,16 +119,38 @@ fn default_min_replicas() -> u32 {
     1
 }
 
+/// The namespace an HPA without one lives in (Kubernetes' `default`).
+pub const DEFAULT_NAMESPACE: &str = "default";
+
 /// The HPA source: the metrics of `spec.metrics`, evaluated as the Kubernetes controller does.
+///
+/// | field | default | meaning |
+/// | --- | --- | --- |
+/// | `metrics` | CPU utilization at 80 % | `spec.metrics` |
+/// | `namespace` | `default` | `metadata.namespace`; only named in error messages, where the controller qualifies pods, objects and external metrics with it |
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HpaSource {
     /// The metrics; empty means the Kubernetes default, CPU utilization at 80 %.
     #[serde(default)]
     pub metrics: Vec<MetricSpec>,
+    /// The HPA's namespace (`metadata.namespace`); unset means [`DEFAULT_NAMESPACE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 impl HpaSource {
+    /// The HPA's namespace: `namespace`, or [`DEFAULT_NAMESPACE`].
+    ///
+    /// ```
+    /// use replicast::spec::HpaSource;
+    /// assert_eq!(HpaSource::default().namespace(), "default");
+    /// ```
+    #[must_use]
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)
+    }
+
     /// The metrics with the API default applied (no metrics ⇒ `cpu` utilization 80 %).
     #[must_use]
     pub fn defaulted_metrics(&self) -> Vec<MetricSpec> {
@@ -430,7 +453,7 @@ fn validate_metrics(metrics: &[MetricSpec]) -> Result<()> {
                 }
                 positive_quantity(&at, "average_value", target.average_value)?;
             }
-            MetricSpec::Object { name, target } | MetricSpec::External { name, target } => {
+            MetricSpec::Object { name, target, .. } | MetricSpec::External { name, target, .. } => {
                 name_ok("name", name)?;
                 match target.kind {
                     TargetType::Value => positive_quantity(&at, "value", target.value)?,

@@ -31,18 +31,49 @@ fn run_metric(v: &Value, config: &ControllerConfig, expected: &Value) -> Outcome
         tolerances: tolerances(v, config),
         config,
         now_ms: convert::NOW_MS,
+        namespace: inputs["namespace"]
+            .as_str()
+            .unwrap_or(replicast::spec::DEFAULT_NAMESPACE),
     };
     let got = hpa::metric_proposal(&metric, &input, &ctx);
-    if let Some(fragment) = expected["error_contains"].as_str() {
-        return match got {
-            Err(f) if f.message.contains(fragment) => Ok(()),
-            Err(f) => Err(format!(
-                "expected an error containing {fragment:?}, got {f}"
-            )),
-            Ok(p) => Err(format!(
-                "expected an error containing {fragment:?}, got {p:?}"
-            )),
+    let fragment = expected["error_contains"].as_str();
+    let full = expected["error_message"].as_str();
+    if fragment.is_some() || full.is_some() {
+        let f = match got {
+            Err(f) => f,
+            Ok(p) => {
+                return Err(format!(
+                    "expected an error ({:?}), got {p:?}",
+                    full.or(fragment)
+                ));
+            }
         };
+        // `error_message` is the replica calculator's error, word for word, as the upstream
+        // test (or the upstream code, for tests that assert a prefix) gives it
+        if let Some(full) = full
+            && f.calculator_error != full
+        {
+            return Err(format!(
+                "expected the replica calculator's error {full:?}, got {:?}",
+                f.calculator_error
+            ));
+        }
+        if let Some(fragment) = fragment
+            && !f.calculator_error.contains(fragment)
+        {
+            return Err(format!(
+                "expected an error containing {fragment:?}, got {f}"
+            ));
+        }
+        // and the layers horizontal.go adds around it
+        let condition = f.condition_message();
+        if !(f.message.ends_with(&f.calculator_error)
+            && f.error.ends_with(&f.message)
+            && condition.ends_with(&f.message))
+        {
+            return Err(format!("inconsistent error layers: {f:?}"));
+        }
+        return Ok(());
     }
     let p = got.map_err(|f| format!("unexpected failure: {f}"))?;
     let mut mismatches = Vec::new();

@@ -7,8 +7,8 @@ use replicast::hpa::{
     PodPhase, PodResourceSample, ReadyCondition,
 };
 use replicast::spec::{
-    ControllerConfig, MetricSpec, MetricTarget, MissingContainerMetric, MissingFallback, Quantity,
-    ScaleFromZero, TargetType, TerminalPods, ToleranceCompare,
+    ControllerConfig, DescribedObject, MetricSpec, MetricTarget, MissingContainerMetric,
+    MissingFallback, Quantity, ScaleFromZero, TargetType, TerminalPods, ToleranceCompare,
 };
 use replicast::time::GO_ZERO_TIME_MS;
 use serde_json::Value;
@@ -153,14 +153,42 @@ pub(crate) fn metric_spec(m: &Value) -> MetricSpec {
         "Object" => MetricSpec::Object {
             name: name(),
             target,
+            described_object: described_object(&m["described_object"]),
         },
         "External" => MetricSpec::External {
             name: name(),
             target,
+            selector: (!m["selector"].is_null()).then(|| {
+                serde_json::from_value(m["selector"].clone())
+                    .expect("selector {match_labels?, match_expressions?}")
+            }),
         },
         other => MetricSpec::Unsupported {
             type_name: other.to_owned(),
         },
+    }
+}
+
+/// An Object metric's `described_object`: `"apiVersion Kind name"` as the vectors write it, or
+/// `{kind, name, api_version?}`.
+fn described_object(v: &Value) -> Option<DescribedObject> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => {
+            let parts: Vec<&str> = s.split_whitespace().collect();
+            let [api_version, kind, name] = parts[..] else {
+                panic!("described_object {s:?} is not \"apiVersion Kind name\"");
+            };
+            Some(DescribedObject {
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                api_version: Some(api_version.to_owned()),
+            })
+        }
+        other => Some(
+            serde_json::from_value(other.clone())
+                .expect("described_object {kind, name, api_version?}"),
+        ),
     }
 }
 
@@ -265,10 +293,20 @@ pub(crate) fn pod_samples(v: &Value) -> Vec<PodMetricSample> {
 }
 
 /// The observation of one metric: whichever of the vector's input keys is present.
+///
+/// `fetch_error` is the error of the metrics API call the upstream test injects; the
+/// controller's metrics client (`metrics/client.go`) wraps it before the replica calculator
+/// sees it, and `MetricInput::Unavailable` carries what the client returns, so the wrapping is
+/// done here.
 pub(crate) fn metric_input(metric: &Value, inputs: &Value) -> MetricInput {
     if let Some(reason) = inputs["fetch_error"].as_str() {
+        let api = match metric["source"].as_str() {
+            Some("Resource" | "ContainerResource") => "resource",
+            Some("External") => "external",
+            _ => "custom",
+        };
         return MetricInput::Unavailable {
-            reason: reason.to_owned(),
+            reason: format!("unable to fetch metrics from {api} metrics API: {reason}"),
         };
     }
     if !inputs["resource_metrics"].is_null() {

@@ -112,7 +112,10 @@ fn run(v: &Value, controller: &ControllerConfig, expected: &Value) -> Outcome {
     let spec = ScalerSpec {
         min_replicas,
         max_replicas: hpa_in["max_replicas"].as_u64().unwrap() as u32,
-        hpa: Some(HpaSource { metrics }),
+        hpa: Some(HpaSource {
+            metrics,
+            namespace: hpa_in["namespace"].as_str().map(str::to_owned),
+        }),
         threshold: None,
         predictive: None,
         keda: None,
@@ -197,6 +200,29 @@ fn check(expected: &Value, decision: &Decision) -> Outcome {
                 && c.reason != ConditionReason::ScalingDisabled
         });
     let got_conditions = condition_list(decision);
+    // the controller's texts, where the vector gives them: the ScalingActive=False message and
+    // the metrics' errors
+    if let Some(message) = expected["error_message"].as_str() {
+        let got = decision
+            .conditions
+            .iter()
+            .find(|c| c.kind == ConditionType::ScalingActive)
+            .map(|c| c.message.as_str());
+        if got != Some(message) {
+            return Err(format!(
+                "expected the ScalingActive message {message:?}, got {got:?}"
+            ));
+        }
+    }
+    if let Some(errors) = expected["errors"].as_array() {
+        let want: Vec<&str> = errors.iter().filter_map(Value::as_str).collect();
+        if decision.errors != want {
+            return Err(format!(
+                "expected the errors {want:?}, got {:?}",
+                decision.errors
+            ));
+        }
+    }
     if decision.replicas != want_replicas
         || decision.rescale != want_rescaled
         || got_error != want_error

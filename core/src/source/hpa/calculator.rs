@@ -7,7 +7,7 @@
 //! saturates.
 
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use crate::fixed::Fixed;
 use crate::source::hpa::pods::{PodClass, classify_pod};
@@ -15,8 +15,8 @@ use crate::source::hpa::{
     ConditionReason, ConditionStatus, MetricInput, Pod, PodPhase, PodResourceSample, PodSample,
 };
 use crate::spec::{
-    ControllerConfig, MetricSpec, MetricTarget, MissingContainerMetric, MissingFallback, Quantity,
-    TargetType, ToleranceCompare,
+    ControllerConfig, LabelSelector, MetricSpec, MetricTarget, MissingContainerMetric,
+    MissingFallback, Quantity, TargetType, ToleranceCompare,
 };
 use crate::time::Timestamp;
 
@@ -79,6 +79,9 @@ pub struct MetricContext<'a> {
     pub config: &'a ControllerConfig,
     /// The decision instant.
     pub now_ms: Timestamp,
+    /// The HPA's namespace, which the controller's error messages name (Kubernetes'
+    /// `default` unless the HPA says otherwise, [`crate::spec::HpaSource::namespace`]).
+    pub namespace: &'a str,
 }
 
 /// One metric's proposal and the values the controller reports for it.
@@ -122,22 +125,104 @@ fn format_milli(milli: i64) -> String {
     }
 }
 
-/// Why a metric gave no proposal, with the condition reason the controller reports.
+/// Why a metric gave no proposal: the condition reason and the texts the Kubernetes controller
+/// reports for it, word for word.
+///
+/// The replica calculator's error travels through two layers of `horizontal.go` before anyone
+/// sees it, and each layer is kept:
+///
+/// | field | upstream | example (a Resource metric whose metrics API returned nothing) |
+/// | --- | --- | --- |
+/// | `calculator_error` | the error the replica calculator returns (`GetResourceReplicas`, ...; a target error as `horizontal.go` words it) | `unable to get metrics for resource cpu: no metrics returned from resource metrics API` |
+/// | `message` | the error `computeStatusFor*Metric` hands to the `ScalingActive` condition and its warning event | `failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API` |
+/// | [`MetricFailure::condition_message`] | the `ScalingActive=False` condition message | `the HPA was unable to compute the replica count: ` + `message` |
+/// | `error` | the metric's error as `computeReplicasForMetric` returns it to the sync | `failed to get cpu resource metric value: ` + `message` |
+///
+/// Observations replicast accepts that the controller has no counterpart for (an
+/// [`MetricInput::Aggregated`] input with no ready replicas, an input of the wrong kind, per-pod
+/// samples without the pod list) fail with replicast's own message at the replica calculator's
+/// level, wrapped the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricFailure {
     /// `FailedGetResourceMetric`, `FailedGetPodsMetric`, ..., or `InvalidMetricSourceType`.
     pub reason: ConditionReason,
-    /// The upstream message.
+    /// The replica calculator's error, before `horizontal.go` wraps it (what the upstream
+    /// replica calculator tests assert).
+    pub calculator_error: String,
+    /// The error as the controller reports it in the `ScalingActive` condition and its event.
     pub message: String,
+    /// The metric's error as the controller's sync returns it.
+    pub error: String,
+}
+
+impl MetricFailure {
+    /// The `ScalingActive=False` condition message the controller sets for this failure.
+    ///
+    /// ```
+    /// use replicast::hpa::{metric_proposal, MetricContext, MetricInput, Tolerances};
+    /// use replicast::spec::{ControllerConfig, MetricSpec, MetricTarget};
+    ///
+    /// let config = ControllerConfig::default();
+    /// let ctx = MetricContext {
+    ///     current_replicas: 4, status_replicas: 4, ready_replicas: None, pods: None,
+    ///     tolerances: Tolerances::uniform(0.1), config: &config, now_ms: 0, namespace: "default",
+    /// };
+    /// let cpu = MetricSpec::Resource { resource: "cpu".into(), target: MetricTarget::utilization(50) };
+    /// let down = MetricInput::Unavailable { reason: "metrics-server is down".into() };
+    /// let f = metric_proposal(&cpu, &down, &ctx).unwrap_err();
+    /// assert_eq!(
+    ///     f.condition_message(),
+    ///     "the HPA was unable to compute the replica count: failed to get cpu utilization: \
+    ///      unable to get metrics for resource cpu: metrics-server is down"
+    /// );
+    /// ```
+    #[must_use]
+    pub fn condition_message(&self) -> String {
+        format!(
+            "the HPA was unable to compute the replica count: {}",
+            self.message
+        )
+    }
 }
 
 impl fmt::Display for MetricFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.reason, self.message)
+        write!(f, "{}: {}", self.reason, self.error)
     }
 }
 
 type Outcome = Result<MetricProposal, MetricFailure>;
+
+/// Where a metric's computation failed, which decides how the controller words it.
+#[derive(Debug)]
+enum Cause {
+    /// The metrics client failed: the caller's [`MetricInput::Unavailable`] reason, or the
+    /// client's own "no metrics returned from ..." errors. The replica calculator prefixes
+    /// what it was fetching.
+    Fetch(String),
+    /// The replica calculator failed after the fetch (pods, readiness, requests).
+    Calc(String),
+    /// The metric's target is unusable: reported as it is, without the calculator's wrapping.
+    Target(String),
+}
+
+type Inner = Result<MetricProposal, Cause>;
+
+/// The message of a [`Cause`] once the replica calculator has prefixed a fetch error with
+/// `fetching`.
+fn calculator_message(cause: Cause, fetching: impl FnOnce(&str) -> String) -> (String, bool) {
+    match cause {
+        Cause::Fetch(why) => (fetching(&why), false),
+        Cause::Calc(message) => (message, false),
+        Cause::Target(message) => (message, true),
+    }
+}
+
+const NO_RESOURCE_METRICS: &str = "no metrics returned from resource metrics API";
+const NO_CUSTOM_METRICS: &str = "no metrics returned from custom metrics API";
+const NO_EXTERNAL_METRICS: &str = "no metrics returned from external metrics API";
+const NO_PODS: &str = "no pods returned by selector while calculating replica count";
+const NO_POD_METRICS: &str = "did not receive metrics for targeted pods (pods might be unready)";
 
 /// The replica proposal of one metric (`computeReplicasForMetric`).
 ///
@@ -148,7 +233,7 @@ type Outcome = Result<MetricProposal, MetricFailure>;
 /// let config = ControllerConfig::default();
 /// let ctx = MetricContext {
 ///     current_replicas: 4, status_replicas: 4, ready_replicas: None, pods: None,
-///     tolerances: Tolerances::uniform(0.1), config: &config, now_ms: 0,
+///     tolerances: Tolerances::uniform(0.1), config: &config, now_ms: 0, namespace: "default",
 /// };
 /// let cpu = MetricSpec::Resource { resource: "cpu".into(), target: MetricTarget::utilization(50) };
 /// let p = metric_proposal(&cpu, &MetricInput::Aggregated { value: 75.9, ready_replicas: 4 }, &ctx).unwrap();
@@ -157,155 +242,280 @@ type Outcome = Result<MetricProposal, MetricFailure>;
 /// ```
 ///
 /// # Errors
-/// A [`MetricFailure`] with the reason the controller would report.
+/// A [`MetricFailure`] with the reason and the texts the controller would report.
 pub fn metric_proposal(metric: &MetricSpec, input: &MetricInput, ctx: &MetricContext) -> Outcome {
     match metric {
-        MetricSpec::Resource { resource, target } => resource_proposal(
-            resource,
-            None,
-            target,
-            input,
-            ctx,
-            ConditionReason::FailedGetResourceMetric,
-        ),
+        MetricSpec::Resource { resource, target } => {
+            resource_metric(resource, None, target, input, ctx)
+        }
         MetricSpec::ContainerResource {
             resource,
             container,
             target,
-        } => resource_proposal(
-            resource,
-            Some(container),
+        } => resource_metric(resource, Some(container), target, input, ctx),
+        MetricSpec::Pods { name, target } => pods_proposal(metric, name, target, input, ctx)
+            .map_err(|cause| {
+                let (message, _) =
+                    calculator_message(cause, |why| format!("unable to get metric {name}: {why}"));
+                MetricFailure {
+                    reason: ConditionReason::FailedGetPodsMetric,
+                    calculator_error: message.clone(),
+                    error: format!("failed to get pods metric value: {message}"),
+                    message,
+                }
+            }),
+        MetricSpec::Object {
+            name,
             target,
-            input,
-            ctx,
-            ConditionReason::FailedGetContainerResourceMetric,
-        ),
-        MetricSpec::Pods { name, target } => {
-            let fail = ConditionReason::FailedGetPodsMetric;
-            let Some(target_milli) = target.average_value.map(Quantity::milli) else {
-                return Err(failure(
-                    fail,
-                    format!("invalid pods metric source {name}: no average value target"),
-                ));
-            };
-            match input {
-                MetricInput::Pods { samples } => {
-                    if samples.is_empty() {
-                        return Err(failure(
-                            fail,
-                            format!(
-                                "unable to get metric {name}: no metrics returned from custom metrics API"
-                            ),
-                        ));
-                    }
-                    let values: Vec<_> = samples
-                        .iter()
-                        .map(|s| {
-                            (
-                                s.pod.as_str(),
-                                PodSample {
-                                    value_milli: s.value_milli,
-                                    timestamp_ms: s.timestamp_ms,
-                                    window_ms: s.window_ms,
-                                },
-                            )
-                        })
-                        .collect();
-                    plain_metric_replicas(values, target_milli, false, ctx, fail)
-                }
-                MetricInput::Aggregated {
-                    ready_replicas: 0, ..
-                } => Err(no_ready_pods(fail)),
-                MetricInput::Aggregated {
-                    value,
-                    ready_replicas,
-                } => Ok(aggregated_average(
-                    *value,
-                    target_milli,
-                    *ready_replicas,
-                    ctx,
-                )),
-                other => Err(wrong_input(fail, metric, other)),
-            }
-        }
-        MetricSpec::Object { name, target } => {
-            let fail = ConditionReason::FailedGetObjectMetric;
-            let value = match input {
-                MetricInput::Object { value_milli } => *value_milli,
-                MetricInput::Aggregated { value, .. } => units_to_milli(*value),
-                other => return Err(wrong_input(fail, metric, other)),
-            };
-            match (target.kind, target.value, target.average_value) {
-                (TargetType::Value, Some(t), _) => value_replicas(value, t.milli(), ctx, fail),
-                (TargetType::AverageValue, _, Some(t)) => {
-                    Ok(per_pod_replicas(value, t.milli(), false, ctx))
-                }
-                _ => Err(failure(
-                    fail,
+            described_object,
+        } => {
+            let per_pod = !(target.kind == TargetType::Value && target.value.is_some());
+            object_proposal(metric, target, input, ctx).map_err(|cause| {
+                let (kind, object) = described_object
+                    .as_ref()
+                    .map_or(("", ""), |d| (d.kind.as_str(), d.name.as_str()));
+                // upstream's format puts the error where the object's name ends:
+                // "unable to get metric %s: %v on %s %s/%s" with (name, kind, ns, object, err)
+                let (message, target_error) = calculator_message(cause, |why| {
                     format!(
-                        "invalid object metric source {name}: neither a value target nor an average value target was set"
-                    ),
-                )),
-            }
-        }
-        MetricSpec::External { name, target } => {
-            let fail = ConditionReason::FailedGetExternalMetric;
-            let value = match input {
-                MetricInput::External { values_milli } => {
-                    if values_milli.is_empty() {
-                        return Err(failure(
-                            fail,
-                            format!(
-                                "unable to get external metric {name}: no metrics returned from external metrics API"
-                            ),
-                        ));
-                    }
-                    let sum: i128 = values_milli.iter().map(|v| i128::from(*v)).sum();
-                    i64::try_from(sum).unwrap_or(if sum > 0 { i64::MAX } else { i64::MIN })
+                        "unable to get metric {name}: {kind} on {} {object}/{why}",
+                        ctx.namespace
+                    )
+                });
+                let returned = if per_pod && !target_error {
+                    format!("failed to get {name} object metric: {message}")
+                } else {
+                    message.clone()
+                };
+                MetricFailure {
+                    reason: ConditionReason::FailedGetObjectMetric,
+                    calculator_error: message.clone(),
+                    error: format!("failed to get object metric value: {returned}"),
+                    message,
                 }
-                MetricInput::Aggregated { value, .. } => units_to_milli(*value),
-                other => return Err(wrong_input(fail, metric, other)),
-            };
-            // External reads averageValue first, whatever `type` says
-            if let Some(t) = target.average_value {
-                Ok(per_pod_replicas(value, t.milli(), true, ctx))
-            } else if let Some(t) = target.value {
-                value_replicas(value, t.milli(), ctx, fail)
+            })
+        }
+        MetricSpec::External {
+            name,
+            target,
+            selector,
+        } => external_proposal(metric, target, input, ctx).map_err(|cause| {
+            let (message, target_error) = calculator_message(cause, |why| {
+                format!(
+                    "unable to get external metric {}/{name}/{}: {why}",
+                    ctx.namespace,
+                    LabelSelector::go_string_of(selector.as_ref())
+                )
+            });
+            let returned = if target_error {
+                message.clone()
+            } else if target.average_value.is_some() {
+                format!("failed to get {name} external metric: {message}")
             } else {
-                Err(failure(
-                    fail,
-                    format!(
-                        "invalid external metric source {name}: neither a value target nor an average value target was set"
-                    ),
-                ))
+                format!("failed to get external metric {name}: {message}")
+            };
+            MetricFailure {
+                reason: ConditionReason::FailedGetExternalMetric,
+                calculator_error: message.clone(),
+                error: format!("failed to get {name} external metric value: {returned}"),
+                message,
             }
+        }),
+        MetricSpec::Unsupported { type_name } => {
+            let message = format!("unknown metric source type {}", go_quote(type_name));
+            Err(MetricFailure {
+                reason: ConditionReason::InvalidMetricSourceType,
+                calculator_error: message.clone(),
+                error: message.clone(),
+                message,
+            })
         }
-        MetricSpec::Unsupported { type_name } => Err(failure(
-            ConditionReason::InvalidMetricSourceType,
-            format!("unknown metric source type {type_name:?}"),
-        )),
     }
 }
 
-fn failure(reason: ConditionReason, message: impl Into<String>) -> MetricFailure {
-    MetricFailure {
-        reason,
-        message: message.into(),
-    }
+/// A Resource or ContainerResource metric, its failures worded as `computeStatusForResourceMetricGeneric`
+/// and `computeReplicasForMetric` word them.
+fn resource_metric(
+    resource: &str,
+    container: Option<&str>,
+    target: &MetricTarget,
+    input: &MetricInput,
+    ctx: &MetricContext,
+) -> Outcome {
+    resource_proposal(resource, container, target, input, ctx).map_err(|cause| {
+        let (calculator, target_error) = calculator_message(cause, |why| {
+            format!("unable to get metrics for resource {resource}: {why}")
+        });
+        let message = if target_error {
+            calculator.clone()
+        } else if target.average_value.is_some() {
+            format!("failed to get {resource} usage: {calculator}")
+        } else {
+            format!("failed to get {resource} utilization: {calculator}")
+        };
+        let (reason, error) = match container {
+            None => (
+                ConditionReason::FailedGetResourceMetric,
+                format!("failed to get {resource} resource metric value: {message}"),
+            ),
+            Some(container) => (
+                ConditionReason::FailedGetContainerResourceMetric,
+                format!("failed to get {container} container metric value: {message}"),
+            ),
+        };
+        MetricFailure {
+            reason,
+            calculator_error: calculator,
+            message,
+            error,
+        }
+    })
 }
 
-fn wrong_input(reason: ConditionReason, metric: &MetricSpec, input: &MetricInput) -> MetricFailure {
-    if let MetricInput::Unavailable { reason: why } = input {
-        return failure(reason, why.clone());
-    }
-    let got = match input {
-        MetricInput::Resource { .. } => "resource",
-        MetricInput::Pods { .. } => "pods",
-        MetricInput::Object { .. } => "object",
-        MetricInput::External { .. } => "external",
-        MetricInput::Aggregated { .. } => "aggregated",
-        MetricInput::Unavailable { .. } => "unavailable",
+fn pods_proposal(
+    metric: &MetricSpec,
+    name: &str,
+    target: &MetricTarget,
+    input: &MetricInput,
+    ctx: &MetricContext,
+) -> Inner {
+    let Some(target_milli) = target.average_value.map(Quantity::milli) else {
+        return Err(Cause::Target(format!(
+            "invalid pods metric source {name}: no average value target"
+        )));
     };
+    match input {
+        MetricInput::Pods { samples } => {
+            if samples.is_empty() {
+                return Err(Cause::Fetch(NO_CUSTOM_METRICS.to_owned()));
+            }
+            let values: Vec<_> = samples
+                .iter()
+                .map(|s| {
+                    (
+                        s.pod.as_str(),
+                        PodSample {
+                            value_milli: s.value_milli,
+                            timestamp_ms: s.timestamp_ms,
+                            window_ms: s.window_ms,
+                        },
+                    )
+                })
+                .collect();
+            plain_metric_replicas(values, target_milli, false, ctx)
+        }
+        MetricInput::Aggregated {
+            ready_replicas: 0, ..
+        } => Err(no_ready_pods()),
+        MetricInput::Aggregated {
+            value,
+            ready_replicas,
+        } => Ok(aggregated_average(
+            *value,
+            target_milli,
+            *ready_replicas,
+            ctx,
+        )),
+        other => Err(wrong_input(metric, other)),
+    }
+}
+
+/// `computeStatusForObjectMetric`: the target type is chosen (and checked) before the fetch.
+fn object_proposal(
+    metric: &MetricSpec,
+    target: &MetricTarget,
+    input: &MetricInput,
+    ctx: &MetricContext,
+) -> Inner {
+    let value_target = target.value.filter(|_| target.kind == TargetType::Value);
+    let average_target = target
+        .average_value
+        .filter(|_| target.kind == TargetType::AverageValue);
+    if value_target.is_none() && average_target.is_none() {
+        return Err(Cause::Target(
+            "invalid object metric source: neither a value target nor an average value target was set"
+                .to_owned(),
+        ));
+    }
+    let value = match input {
+        MetricInput::Object { value_milli } => *value_milli,
+        MetricInput::Aggregated { value, .. } => units_to_milli(*value),
+        other => return Err(wrong_input(metric, other)),
+    };
+    match (value_target, average_target) {
+        (Some(t), _) => value_replicas(value, t.milli(), ctx),
+        (None, Some(t)) => Ok(per_pod_replicas(value, t.milli(), false, ctx)),
+        (None, None) => Err(Cause::Target("invalid object metric source".to_owned())),
+    }
+}
+
+/// `computeStatusForExternalMetric`: `averageValue` first whatever `type` says, then `value`.
+fn external_proposal(
+    metric: &MetricSpec,
+    target: &MetricTarget,
+    input: &MetricInput,
+    ctx: &MetricContext,
+) -> Inner {
+    if target.average_value.is_none() && target.value.is_none() {
+        return Err(Cause::Target(
+            "invalid external metric source: neither a value target nor an average value target was set"
+                .to_owned(),
+        ));
+    }
+    let value = match input {
+        MetricInput::External { values_milli } => {
+            if values_milli.is_empty() {
+                return Err(Cause::Fetch(NO_EXTERNAL_METRICS.to_owned()));
+            }
+            let sum: i128 = values_milli.iter().map(|v| i128::from(*v)).sum();
+            i64::try_from(sum).unwrap_or(if sum > 0 { i64::MAX } else { i64::MIN })
+        }
+        MetricInput::Aggregated { value, .. } => units_to_milli(*value),
+        other => return Err(wrong_input(metric, other)),
+    };
+    match (target.average_value, target.value) {
+        (Some(t), _) => Ok(per_pod_replicas(value, t.milli(), true, ctx)),
+        (None, Some(t)) => value_replicas(value, t.milli(), ctx),
+        (None, None) => Err(Cause::Target("invalid external metric source".to_owned())),
+    }
+}
+
+/// A string as Go's `%q` prints it: double-quoted, with `"` and `\` escaped and control
+/// characters written as escapes.
+fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An observation the metric cannot use: the caller's fetch error as it is, or replicast's
+/// message naming both kinds.
+fn wrong_input(metric: &MetricSpec, input: &MetricInput) -> Cause {
+    if let MetricInput::Unavailable { reason } = input {
+        return Cause::Fetch(reason.clone());
+    }
+    let got = input.kind_name();
     let expected = match metric {
         MetricSpec::Resource { .. } | MetricSpec::ContainerResource { .. } => {
             "resource or aggregated"
@@ -315,13 +525,10 @@ fn wrong_input(reason: ConditionReason, metric: &MetricSpec, input: &MetricInput
         MetricSpec::External { .. } => "external or aggregated",
         MetricSpec::Unsupported { .. } => "none",
     };
-    failure(
-        reason,
-        format!(
-            "input kind {got} does not fit a {} metric: expected {expected}",
-            metric.kind_name()
-        ),
-    )
+    Cause::Calc(format!(
+        "input kind {got} does not fit a {} metric: expected {expected}",
+        metric.kind_name()
+    ))
 }
 
 /// Whole units (as callers aggregate them) to milli-units, rounded to the nearest milli.
@@ -365,38 +572,31 @@ fn resource_proposal(
     target: &MetricTarget,
     input: &MetricInput,
     ctx: &MetricContext,
-    fail: ConditionReason,
-) -> Outcome {
+) -> Inner {
     // averageValue wins over averageUtilization when both are set
     let target_value = target.average_value.map(Quantity::milli);
     if target_value.is_none() && target.average_utilization.is_none() {
-        return Err(failure(
-            fail,
-            "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set",
+        return Err(Cause::Target(
+            "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set"
+                .to_owned(),
         ));
     }
     match input {
         MetricInput::Resource { samples } => {
             if samples.is_empty() {
-                return Err(failure(
-                    fail,
-                    format!(
-                        "unable to get metric {resource}: no metrics returned from resource metrics API"
-                    ),
-                ));
+                return Err(Cause::Fetch(NO_RESOURCE_METRICS.to_owned()));
             }
-            let values = resource_samples(samples, container, ctx)
-                .map_err(|message| failure(fail, message))?;
+            let values = resource_samples(samples, container, ctx)?;
             let cpu = resource == "cpu";
             match (target_value, target.average_utilization) {
-                (Some(t), _) => plain_metric_replicas(values, t, cpu, ctx, fail),
-                (None, Some(u)) => utilization_replicas(values, resource, container, u, ctx, fail),
-                (None, None) => unreachable_target(fail),
+                (Some(t), _) => plain_metric_replicas(values, t, cpu, ctx),
+                (None, Some(u)) => utilization_replicas(values, resource, container, u, ctx),
+                (None, None) => Err(unreachable_target()),
             }
         }
         MetricInput::Aggregated {
             ready_replicas: 0, ..
-        } => Err(no_ready_pods(fail)),
+        } => Err(no_ready_pods()),
         MetricInput::Aggregated {
             value,
             ready_replicas,
@@ -404,10 +604,9 @@ fn resource_proposal(
             (Some(t), _) => Ok(aggregated_average(*value, t, *ready_replicas, ctx)),
             (None, Some(u)) => {
                 if u <= 0 {
-                    return Err(failure(
-                        fail,
-                        format!("target utilization must be > 0, got {u}"),
-                    ));
+                    return Err(Cause::Calc(format!(
+                        "target utilization must be > 0, got {u}"
+                    )));
                 }
                 // the controller truncates the utilization to an integer before the ratio
                 let utilization = value.trunc().min(f64::from(i32::MAX)) as i32;
@@ -424,10 +623,9 @@ fn resource_proposal(
                     ratio,
                 })
             }
-            (None, None) => unreachable_target(fail),
+            (None, None) => Err(unreachable_target()),
         },
         other => Err(wrong_input(
-            fail,
             &MetricSpec::Resource {
                 resource: resource.to_owned(),
                 target: target.clone(),
@@ -437,8 +635,8 @@ fn resource_proposal(
     }
 }
 
-fn unreachable_target(fail: ConditionReason) -> Outcome {
-    Err(failure(fail, "invalid resource metric source: no target"))
+fn unreachable_target() -> Cause {
+    Cause::Target("invalid resource metric source: no target".to_owned())
 }
 
 /// Per-pod values from resource samples: whole-pod sums, or one container's usage.
@@ -446,7 +644,7 @@ fn resource_samples<'s>(
     samples: &'s [PodResourceSample],
     container: Option<&str>,
     ctx: &MetricContext,
-) -> Result<Vec<(&'s str, PodSample)>, String> {
+) -> Result<Vec<(&'s str, PodSample)>, Cause> {
     let mut values = Vec::with_capacity(samples.len());
     for s in samples {
         let value = match container {
@@ -472,10 +670,11 @@ fn resource_samples<'s>(
                 None => match ctx.config.compatibility.missing_container_metric {
                     MissingContainerMetric::SkipPod => continue,
                     MissingContainerMetric::Error => {
-                        return Err(format!(
-                            "container {name} not present in metrics for pod {}",
-                            s.pod
-                        ));
+                        // the metrics client's own error, the pod qualified with its namespace
+                        return Err(Cause::Fetch(format!(
+                            "failed to get container metrics: container {name} not present in metrics for pod {}/{}",
+                            ctx.namespace, s.pod
+                        )));
                     }
                 },
             },
@@ -492,30 +691,19 @@ fn resource_samples<'s>(
     Ok(values)
 }
 
-fn no_ready_pods(fail: ConditionReason) -> MetricFailure {
-    failure(
-        fail,
-        "did not receive metrics for targeted pods (the aggregated input has 0 ready replicas)",
+fn no_ready_pods() -> Cause {
+    Cause::Calc(
+        "did not receive metrics for targeted pods (the aggregated input has 0 ready replicas)"
+            .to_owned(),
     )
 }
 
-fn no_pods(fail: ConditionReason) -> MetricFailure {
-    failure(
-        fail,
-        "no pods returned by selector while calculating replica count",
-    )
-}
-
-fn pods_or_fail<'a>(
-    ctx: &MetricContext<'a>,
-    fail: ConditionReason,
-) -> Result<&'a [Pod], MetricFailure> {
+fn pods_or_fail<'a>(ctx: &MetricContext<'a>) -> Result<&'a [Pod], Cause> {
     match ctx.pods {
         Some(pods) if !pods.is_empty() => Ok(pods),
-        Some(_) => Err(no_pods(fail)),
-        None => Err(failure(
-            fail,
-            "per-pod samples need the pod list: pass `pods` or an aggregated input",
+        Some(_) => Err(Cause::Calc(NO_PODS.to_owned())),
+        None => Err(Cause::Calc(
+            "per-pod samples need the pod list: pass `pods` or an aggregated input".to_owned(),
         )),
     }
 }
@@ -719,20 +907,16 @@ fn utilization_replicas(
     container: Option<&str>,
     target_utilization: i32,
     ctx: &MetricContext,
-    fail: ConditionReason,
-) -> Outcome {
-    let pods = pods_or_fail(ctx, fail)?;
+) -> Inner {
+    let pods = pods_or_fail(ctx)?;
     let mut aligned = align(pods, samples);
     let classes = classify(pods, &mut aligned, resource == "cpu", ctx);
     if aligned.entries() == 0 {
-        return Err(failure(
-            fail,
-            "did not receive metrics for targeted pods (pods might be unready)",
-        ));
+        return Err(Cause::Calc(NO_POD_METRICS.to_owned()));
     }
-    let requests = pod_requests(pods, resource, container, ctx).map_err(|m| failure(fail, m))?;
+    let requests = pod_requests(pods, resource, container, ctx).map_err(Cause::Calc)?;
     let (ratio, utilization, raw) =
-        utilization_ratio(&aligned, &requests, target_utilization).map_err(|m| failure(fail, m))?;
+        utilization_ratio(&aligned, &requests, target_utilization).map_err(Cause::Calc)?;
     let proposal = |replicas| MetricProposal {
         replicas,
         utilization: Some(utilization),
@@ -771,7 +955,7 @@ fn utilization_replicas(
         fill(&mut aligned, &classes, PodClass::Unready, 0);
     }
     let (new_ratio, _, _) =
-        utilization_ratio(&aligned, &requests, target_utilization).map_err(|m| failure(fail, m))?;
+        utilization_ratio(&aligned, &requests, target_utilization).map_err(Cause::Calc)?;
     Ok(proposal(rebalanced(
         ratio,
         new_ratio,
@@ -803,16 +987,12 @@ fn plain_metric_replicas(
     target_milli: i64,
     cpu_readiness: bool,
     ctx: &MetricContext,
-    fail: ConditionReason,
-) -> Outcome {
-    let pods = pods_or_fail(ctx, fail)?;
+) -> Inner {
+    let pods = pods_or_fail(ctx)?;
     let mut aligned = align(pods, samples);
     let classes = classify(pods, &mut aligned, cpu_readiness, ctx);
     if aligned.entries() == 0 {
-        return Err(failure(
-            fail,
-            "did not receive metrics for targeted pods (pods might be unready)",
-        ));
+        return Err(Cause::Calc(NO_POD_METRICS.to_owned()));
     }
     let (ratio, usage) = usage_ratio(&aligned, target_milli);
     let proposal = |replicas| MetricProposal {
@@ -870,10 +1050,13 @@ fn aggregated_average(
     }
 }
 
-/// Running and Ready pods (deleting ones included), as `getReadyPodsCount`.
-fn ready_pod_count(ctx: &MetricContext, fail: ConditionReason) -> Result<i32, MetricFailure> {
+/// Running and Ready pods (deleting ones included), as `getReadyPodsCount`; its error comes
+/// wrapped as `getUsageRatioReplicaCount` wraps it.
+fn ready_pod_count(ctx: &MetricContext) -> Result<i32, Cause> {
     match ctx.pods {
-        Some([]) => Err(no_pods(fail)),
+        Some([]) => Err(Cause::Calc(format!(
+            "unable to calculate ready pods: {NO_PODS}"
+        ))),
         Some(pods) => Ok(pods
             .iter()
             .filter(|p| {
@@ -886,18 +1069,13 @@ fn ready_pod_count(ctx: &MetricContext, fail: ConditionReason) -> Result<i32, Me
 }
 
 /// §5.4 / §5.6: Object or External with a `Value` target (`getUsageRatioReplicaCount`).
-fn value_replicas(
-    value_milli: i64,
-    target_milli: i64,
-    ctx: &MetricContext,
-    fail: ConditionReason,
-) -> Outcome {
+fn value_replicas(value_milli: i64, target_milli: i64, ctx: &MetricContext) -> Inner {
     let ratio = value_milli as f64 / target_milli as f64;
     let replicas = if ctx.current_replicas != 0 {
         if within(ratio, ctx) {
             ctx.current_replicas
         } else {
-            let ready = ready_pod_count(ctx, fail)?;
+            let ready = ready_pod_count(ctx)?;
             ceil_replicas(ratio * f64::from(ready))
         }
     } else {
@@ -968,6 +1146,7 @@ mod tests {
             tolerances: Tolerances::uniform(0.1),
             config,
             now_ms: 0,
+            namespace: "default",
         }
     }
 
@@ -998,6 +1177,13 @@ mod tests {
     }
 
     #[test]
+    fn go_quote_escapes_like_percent_q() {
+        assert_eq!(go_quote("CheddarCheese"), "\"CheddarCheese\"");
+        assert_eq!(go_quote("a\"b\\c\n\u{1}"), "\"a\\\"b\\\\c\\n\\x01\"");
+        assert_eq!(go_quote("héllo"), "\"héllo\"");
+    }
+
+    #[test]
     fn tolerance_edges() {
         let t = Tolerances::uniform(0.1);
         assert!(t.is_within(0.9, ToleranceCompare::Band));
@@ -1017,7 +1203,13 @@ mod tests {
         let f = metric_proposal(&cpu, &MetricInput::Object { value_milli: 1 }, &ctx(&config))
             .unwrap_err();
         assert_eq!(f.reason, ConditionReason::FailedGetResourceMetric);
-        assert!(f.message.contains("object"), "{f}");
-        assert!(f.message.contains("Resource"), "{f}");
+        assert_eq!(
+            f.message,
+            "failed to get cpu utilization: input kind object does not fit a Resource metric: expected resource or aggregated"
+        );
+        assert_eq!(
+            f.error,
+            format!("failed to get cpu resource metric value: {}", f.message)
+        );
     }
 }

@@ -8,6 +8,7 @@
 //! | --- | --- | --- |
 //! | pod classification | [`group_pods`] | §3 |
 //! | one metric → replicas | [`metric_proposal`] | §4–§5 |
+//! | a failed metric's texts, word for word (calculator, condition, sync error) | [`MetricFailure`] | §6.1 |
 //! | legacy stabilization / clamp | [`stabilize_legacy`], [`limit_legacy`] | §8.1–§8.2 |
 //! | behavior stabilization / rate limits | [`stabilize_with_behavior`], [`limit_with_behavior`] | §8.3–§8.4 |
 //! | scale-event bookkeeping | [`store_scale_event`] | §8.5 |
@@ -33,6 +34,7 @@ pub use reconcile::*;
 pub use state::{HpaHistory, Recommendation, ScaleEvent};
 
 pub use crate::spec::{
-    Behavior, Compatibility, ControllerConfig, MetricSpec, MetricTarget, PolicyType, ScalingPolicy,
-    ScalingRules, SelectPolicy, TargetType,
+    Behavior, Compatibility, ControllerConfig, DescribedObject, LabelSelector,
+    LabelSelectorRequirement, MetricSpec, MetricTarget, PolicyType, ScalingPolicy, ScalingRules,
+    SelectPolicy, TargetType,
 };
