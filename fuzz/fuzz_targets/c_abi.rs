@@ -274,7 +274,32 @@ fn decide_json(input: &Input, scaler: *const replicast_scaler, state: *mut repli
         if buf_ptr.is_null() { 0 } else { buf_len },
         needed,
     );
-    if st != replicast_status::Ok {
+    if st == replicast_status::Ok {
+        // what a controller persists after a decision must restore
+        let json = state_json(state);
+        let mut back = null_mut();
+        // SAFETY: `json` is valid for its length; a local out-pointer.
+        let st = unsafe {
+            replicast_scaler_state_from_json(
+                json.as_ptr().cast(),
+                json.len(),
+                &raw mut back,
+                null_mut(),
+            )
+        };
+        assert_eq!(
+            st,
+            replicast_status::Ok,
+            "a state left by decide_json does not restore: {json}"
+        );
+        assert_eq!(
+            state_json(back),
+            json,
+            "a state left by decide_json restores differently"
+        );
+        // SAFETY: ours, freed once.
+        unsafe { replicast_scaler_state_free(back) };
+    } else {
         assert_eq!(
             state_json(state),
             before,
