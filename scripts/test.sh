@@ -11,6 +11,8 @@ echo "== cargo test (unit, integration, conformance, properties, doctests, C ABI
 cargo test --workspace --locked
 echo "== rustdoc of the core (a broken intra-doc link is an error)"
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --locked --no-deps -p replicast
+echo "== fuzz targets, 2000 inputs each with a fixed seed (docs/fuzzing.md)"
+./scripts/fuzz.sh --runs 2000
 echo "== C header drift (cbindgen vs ffi/include/replicast.h)"
 cargo test --quiet --locked -p replicast-ffi --test header
 echo "== C library (release) and the C smoke test under valgrind"

@@ -604,7 +604,7 @@ fn a_restored_state_with_an_inconsistent_model_is_refused() {
     assert_eq!(err.kind(), ErrorKind::Serialization);
     assert_eq!(
         err.message(),
-        "invalid fitted model JSON: the model is internally inconsistent"
+        "invalid fitted model JSON: seasonal naive needs period >= 1, `last` of `period` values and pos < period, got period 4, 1 values, pos 3"
     );
     // the same state with a consistent model restores
     state["predictive"]["model"]["last"] = serde_json::json!([1.0, 2.0, 3.0, 4.0]);

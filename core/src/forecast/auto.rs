@@ -206,6 +206,30 @@ thread_local! {
 }
 
 impl Chosen {
+    /// The structure of a restored model: each member's, and a combination of two single
+    /// models (never nested).
+    fn check_restored(&self) -> Result<()> {
+        match self {
+            Chosen::SeasonalNaive(m) => m.check_restored(),
+            Chosen::Ets(m) => m.check_restored(),
+            Chosen::Regression(m) => m.check_restored(),
+            Chosen::MultiSeasonal(m) => m.check_restored(),
+            Chosen::Combined {
+                level, seasonal, ..
+            } => {
+                if matches!(**level, Chosen::Combined { .. })
+                    || matches!(**seasonal, Chosen::Combined { .. })
+                {
+                    return Err(Error::serialization(
+                        "a combined model's members must be single models, got a combination",
+                    ));
+                }
+                level.check_restored()?;
+                seasonal.check_restored()
+            }
+        }
+    }
+
     /// Which candidate this model is (a seasonal ETS has a season).
     fn candidate_kind(&self) -> Candidate {
         match self {
@@ -842,6 +866,23 @@ impl FittedAuto {
                 && self.recent_abs_err > self.degrade_ratio * self.baseline_abs_err.max(1e-12))
     }
 
+    /// The structure a restored model must have: the chosen model's, an error correction with
+    /// a row per validated step (its forecasts extend the last ones), counts that updates
+    /// cannot overflow.
+    pub(crate) fn check_restored(&self) -> Result<()> {
+        if let Some(m) = &self.chosen {
+            m.check_restored()?;
+        }
+        if self.correction.as_ref().is_some_and(|c| c.beta.is_empty()) {
+            return Err(Error::serialization(
+                "an auto model's error correction needs at least one step of weights, got none",
+            ));
+        }
+        super::check_restored_count("auto n", self.n)?;
+        super::check_restored_count("auto since_fit", self.since_fit)?;
+        super::check_restored_count("auto evals", self.evals)
+    }
+
     /// The outlier policy ([`Auto`]'s `outlier_k`): the value the chosen model absorbs, and the
     /// absolute error that enters the recent error (clipped too, so one glitch cannot loosen
     /// the threshold for the next).
@@ -903,21 +944,37 @@ impl Predict for FittedAuto {
 
 impl Update for FittedAuto {
     fn update(&mut self, y: f64) -> Result<()> {
+        const LAMBDA: f64 = 0.02;
         check_value(y)?;
         let pred = self.one_step();
+        let outlier_run = self.outlier_run;
         let (absorbed, err) = match pred {
             Some(p) => self.screen_outlier(y, p),
             None => (y, None),
         };
-        if let Some(m) = &mut self.chosen {
-            m.update(absorbed)?;
+        let recent = err.map(|e| (1.0 - LAMBDA) * self.recent_abs_err + LAMBDA * e);
+        // the error statistics must stay numbers (a snapshot writes them): an error beyond
+        // the `f64` range refuses the update, before anything changed
+        if recent.is_some_and(|r| !r.is_finite())
+            || pred.is_some_and(|p| !(absorbed - p).is_finite())
+        {
+            self.outlier_run = outlier_run;
+            return Err(Error::new(
+                crate::ErrorKind::Numerical,
+                format!("auto update with y = {y}: the one-step error overflows"),
+            ));
+        }
+        if let Some(m) = &mut self.chosen
+            && let Err(e) = m.update(absorbed)
+        {
+            self.outlier_run = outlier_run;
+            return Err(e);
         }
         if let (Some(c), Some(p)) = (&mut self.correction, pred) {
             c.record(absorbed - p);
         }
-        if let Some(e) = err {
-            const LAMBDA: f64 = 0.02;
-            self.recent_abs_err = (1.0 - LAMBDA) * self.recent_abs_err + LAMBDA * e;
+        if let Some(r) = recent {
+            self.recent_abs_err = r;
         }
         self.n += 1;
         self.since_fit += 1;

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::optim::nelder_mead;
 use super::{
-    Fit, Forecast, Predict, Update, check_request, check_series, check_value, fill_forecast,
+    Fit, Forecast, Predict, Update, check_request, check_restored_count, check_series, check_value,
+    fill_forecast,
 };
 use crate::error::{Error, ErrorKind, Result};
 
@@ -399,7 +400,8 @@ fn step(form: Form, p: Params, st: &mut State, y: f64) -> Option<(f64, f64)> {
             )
         }
     };
-    if !(level.is_finite() && slope.is_finite() && s_new.is_finite()) {
+    // a squared error beyond the `f64` range would make the error sums infinite
+    if !(level.is_finite() && slope.is_finite() && s_new.is_finite() && (err * err).is_finite()) {
         return None;
     }
     st.level = level;
@@ -685,6 +687,24 @@ impl FittedEts {
         fit_form_from(form, m, y, &x0, 0.5, max_evals.max(10), ftol)
     }
 
+    /// The structure a restored model must have: with a season, a non-empty seasonal state and
+    /// a position inside it (the recursion indexes it); counts that updates cannot overflow.
+    pub(crate) fn check_restored(&self) -> Result<()> {
+        let st = &self.state;
+        if self.season != SeasonType::None
+            && (st.seasonal.is_empty() || st.pos >= st.seasonal.len())
+        {
+            return Err(Error::serialization(format!(
+                "a seasonal ETS needs seasonal states and pos < their number, got {} states, pos {}",
+                st.seasonal.len(),
+                st.pos
+            )));
+        }
+        check_restored_count("ets n", self.n)?;
+        check_restored_count("ets n_err", self.n_err)?;
+        check_restored_count("ets evals", self.evals)
+    }
+
     /// Residual standard deviation on the error scale.
     fn sigma(&self) -> f64 {
         if self.n_err == 0 {
@@ -913,8 +933,23 @@ impl Update for FittedEts {
         check_value(y)?;
         let form = self.form();
         let p = self.params();
+        // what `step` changes, to undo it if the error sum would overflow
+        let st = &self.state;
+        let before = (st.level, st.slope, st.pos, st.seasonal.get(st.pos).copied());
         if let Some((e, _)) = step(form, p, &mut self.state, y) {
-            self.sse += e * e;
+            let sse = self.sse + e * e;
+            if !sse.is_finite() {
+                let st = &mut self.state;
+                (st.level, st.slope, st.pos) = (before.0, before.1, before.2);
+                if let Some(s) = before.3 {
+                    st.seasonal[st.pos] = s;
+                }
+                return Err(Error::new(
+                    ErrorKind::Numerical,
+                    format!("ets update with y = {y} overflows the sum of squared errors"),
+                ));
+            }
+            self.sse = sse;
             self.n_err += 1;
             self.n += 1;
             Ok(())

@@ -158,7 +158,9 @@ pub trait Update {
     /// Absorbs `y`, the observation one step after the last one. O(1) for the models here.
     ///
     /// # Errors
-    /// [`crate::ErrorKind::InvalidInput`] if `y` is not finite; the model is unchanged then.
+    /// [`crate::ErrorKind::InvalidInput`] if `y` is not finite, [`crate::ErrorKind::Numerical`]
+    /// if it would make the model's error sums overflow (a value of extreme magnitude); the
+    /// model is unchanged then.
     fn update(&mut self, y: f64) -> Result<()>;
 }
 
@@ -269,8 +271,10 @@ pub enum FittedModel {
 impl FittedModel {
     /// Restores a model from its JSON (serde's form of `FittedModel`) and checks that it is
     /// usable. Serde accepts internally inconsistent models (a ring buffer shorter than its
-    /// period, say) that would fail on first use; a trial one-step forecast refuses them here. A
-    /// model that declines to forecast is usable. Every binding restores models through this.
+    /// period, a position outside it, say) that would fail on first use; a check of the
+    /// structure (the lengths and positions forecasts and updates index with, counts at most
+    /// 2⁵³) and a trial one-step forecast refuse them here. A model that declines to forecast is
+    /// usable. Every binding restores models through this.
     ///
     /// ```
     /// use replicast::forecast::{Fit, FittedModel, ModelSpec, SeasonalNaive};
@@ -290,8 +294,15 @@ impl FittedModel {
         Ok(model)
     }
 
-    /// The trial forecast behind [`FittedModel::from_json`].
+    /// The checks behind [`FittedModel::from_json`]: the model's structure (the lengths and
+    /// positions its forecasts and updates index with, counters far from overflowing), then a
+    /// trial forecast. The structural check is what keeps `predict` and `update` from panicking
+    /// on a restored model; the trial's `catch_unwind` is a backstop only (it does nothing in a
+    /// `panic = "abort"` build, and the fuzz targets report any panic that reaches it).
     pub(crate) fn check_usable(&self) -> Result<()> {
+        self.check_restored().map_err(|e| {
+            Error::serialization(format!("invalid fitted model JSON: {}", e.message()))
+        })?;
         let trial = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut fc = Forecast::default();
             self.predict_into(1, Some(0.5), &mut fc)
@@ -303,6 +314,35 @@ impl FittedModel {
             )),
         }
     }
+}
+
+impl FittedModel {
+    /// The structure of the model (see [`FittedModel::check_usable`]); the message names the
+    /// field.
+    pub(crate) fn check_restored(&self) -> Result<()> {
+        match self {
+            FittedModel::SeasonalNaive(m) => m.check_restored(),
+            FittedModel::Ets(m) => m.check_restored(),
+            FittedModel::Auto(m) => m.check_restored(),
+            FittedModel::Regression(m) => m.check_restored(),
+            FittedModel::MultiSeasonal(m) => m.check_restored(),
+        }
+    }
+}
+
+/// Largest count (observations, errors, evaluations) a restored model may carry: 2⁵³, far
+/// beyond any history (285 million years of one-second samples) and far from overflowing when
+/// updates count on.
+pub(crate) const MAX_RESTORED_COUNT: usize = 1 << 53;
+
+/// Refuses a restored model's count above [`MAX_RESTORED_COUNT`], naming the field.
+pub(crate) fn check_restored_count(field: &str, n: usize) -> Result<()> {
+    if n > MAX_RESTORED_COUNT {
+        return Err(Error::serialization(format!(
+            "{field} must be at most 2^53, got {n}"
+        )));
+    }
+    Ok(())
 }
 
 impl Predict for FittedModel {

@@ -302,6 +302,20 @@ impl FittedMultiSeasonal {
     }
 
     /// Sum of the profiles at step `t`.
+    /// The structure a restored model must have: one profile per period, the remainder's, a
+    /// count that updates cannot overflow (the profiles are indexed totally).
+    pub(crate) fn check_restored(&self) -> Result<()> {
+        if self.profiles.len() != self.periods.len() {
+            return Err(Error::serialization(format!(
+                "multi-seasonal needs one profile per period ({}), got {}",
+                self.periods.len(),
+                self.profiles.len()
+            )));
+        }
+        self.remainder.check_restored()?;
+        super::check_restored_count("multi-seasonal n", self.n)
+    }
+
     fn seasonal(&self, t: usize) -> f64 {
         self.profiles
             .iter()

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::period::{PeriodConfig, detect_periods};
 use super::{
-    Fit, Forecast, Predict, Update, check_request, check_series, check_value, fill_forecast,
+    Fit, Forecast, Predict, Update, check_request, check_restored_count, check_series, check_value,
+    fill_forecast,
 };
 use crate::error::{Error, ErrorKind, Result};
 
@@ -126,9 +127,9 @@ impl Regression {
                 "periods must be >= 2, got {p}"
             )));
         }
-        if self.fourier > 10 {
+        if self.fourier > MAX_FOURIER {
             return Err(Error::invalid_config(format!(
-                "fourier must be in 0..=10, got {}",
+                "fourier must be in 0..={MAX_FOURIER}, got {}",
                 self.fourier
             )));
         }
@@ -141,6 +142,9 @@ impl Regression {
         Ok(())
     }
 }
+
+/// Most Fourier pairs per calendar cycle ([`Regression::fourier`]).
+const MAX_FOURIER: usize = 10;
 
 /// A calendar cycle: its length in steps and the number of harmonics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -454,6 +458,37 @@ impl FittedRegression {
             .unwrap_or(0.0)
     }
 
+    /// The structure a restored model must have: lags >= 1 (a forecast reads the values `lag`
+    /// steps back, among those it just made), at most [`MAX_FOURIER`] harmonics per cycle on a
+    /// finite period > 0, one coefficient per feature, counts that updates cannot overflow.
+    pub(crate) fn check_restored(&self) -> Result<()> {
+        if let Some(l) = self.lags.iter().find(|&&l| l == 0) {
+            return Err(Error::serialization(format!(
+                "regression lags must be >= 1, got {l}"
+            )));
+        }
+        if let Some(c) = self
+            .cycles
+            .iter()
+            .find(|c| !(c.period.is_finite() && c.period > 0.0) || c.harmonics > MAX_FOURIER)
+        {
+            return Err(Error::serialization(format!(
+                "regression cycles need a finite period > 0 and at most {MAX_FOURIER} harmonics, got period {} with {} harmonics",
+                c.period, c.harmonics
+            )));
+        }
+        let features = self.lags.len() + self.cycles.iter().map(|c| 2 * c.harmonics).sum::<usize>();
+        if self.coef.len() != features {
+            return Err(Error::serialization(format!(
+                "regression needs one coefficient per feature ({features}), got {}",
+                self.coef.len()
+            )));
+        }
+        check_restored_count("regression n", self.n)?;
+        check_restored_count("regression n_err", self.n_err)?;
+        check_restored_count("regression dof", self.dof)
+    }
+
     /// The lag coefficients (level form).
     fn phi(&self) -> &[f64] {
         self.coef.get(..self.lags.len()).unwrap_or(&self.coef)
@@ -526,13 +561,20 @@ impl Update for FittedRegression {
         let p = self.predict_step(self.n, |l| self.past(l));
         let e = y - p;
         if e.is_finite() {
-            if self.n_err == 0 {
+            let (mut sse, mut n_err) = (self.sse, self.n_err);
+            if n_err == 0 {
                 // Start the running mean square from the fit's residual variance.
-                self.sse = self.sse / self.dof as f64 * self.dof.min(1000) as f64;
-                self.n_err = self.dof.min(1000);
+                sse = sse / self.dof as f64 * self.dof.min(1000) as f64;
+                n_err = self.dof.min(1000);
             }
-            self.sse += e * e;
-            self.n_err += 1;
+            sse += e * e;
+            if !sse.is_finite() {
+                return Err(Error::new(
+                    ErrorKind::Numerical,
+                    format!("regression update with y = {y} overflows the sum of squared errors"),
+                ));
+            }
+            (self.sse, self.n_err) = (sse, n_err + 1);
         }
         let len = self.buf.len();
         if len > 0 {

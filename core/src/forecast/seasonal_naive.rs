@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Fit, Forecast, Predict, Update, check_request, check_series, check_value, fill_forecast,
+    Fit, Forecast, Predict, Update, check_request, check_restored_count, check_series, check_value,
+    fill_forecast,
 };
 use crate::error::{Error, Result};
 
@@ -99,6 +100,9 @@ impl Fit for SeasonalNaive {
             .skip(m)
             .zip(y)
             .fold((0.0, 0), |(s, k), (a, b)| (s + (a - b) * (a - b), k + 1));
+        if !sse.is_finite() {
+            return Err(overflow());
+        }
         Ok(FittedSeasonalNaive {
             period: m,
             last: y[y.len() - m..].to_vec(),
@@ -122,6 +126,21 @@ impl FittedSeasonalNaive {
         self.period
     }
 
+    /// The structure a restored model must have: `period` values in the ring, a position
+    /// inside it, counts that updates cannot overflow.
+    pub(crate) fn check_restored(&self) -> Result<()> {
+        if self.period == 0 || self.last.len() != self.period || self.pos >= self.period {
+            return Err(Error::serialization(format!(
+                "seasonal naive needs period >= 1, `last` of `period` values and pos < period, got period {}, {} values, pos {}",
+                self.period,
+                self.last.len(),
+                self.pos
+            )));
+        }
+        check_restored_count("seasonal naive n", self.n)?;
+        check_restored_count("seasonal naive n_err", self.n_err)
+    }
+
     /// Standard deviation of the one-step (one-season) error.
     pub(crate) fn sigma(&self) -> f64 {
         if self.n_err == 0 {
@@ -133,6 +152,15 @@ impl FittedSeasonalNaive {
         }
         (self.sse / self.n_err as f64).sqrt()
     }
+}
+
+/// The sum of squared seasonal differences left the `f64` range: values of extreme magnitude
+/// (the model would have no error scale, and its JSON no number to write).
+fn overflow() -> Error {
+    Error::new(
+        crate::ErrorKind::Numerical,
+        "seasonal naive: the squared seasonal differences overflow (values of extreme magnitude)",
+    )
 }
 
 impl Predict for FittedSeasonalNaive {
@@ -160,7 +188,11 @@ impl Update for FittedSeasonalNaive {
     fn update(&mut self, y: f64) -> Result<()> {
         check_value(y)?;
         let e = y - self.last[self.pos];
-        self.sse += e * e;
+        let sse = self.sse + e * e;
+        if !sse.is_finite() {
+            return Err(overflow());
+        }
+        self.sse = sse;
         self.n_err += 1;
         self.last[self.pos] = y;
         self.pos = (self.pos + 1) % self.period;

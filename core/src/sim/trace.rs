@@ -20,9 +20,14 @@ pub struct Trace {
     step_s: i64,
 }
 
+/// Largest accepted timestamp magnitude, seconds (about 31.7 million years): in milliseconds,
+/// and after adding a step or a start-up delay, every instant of a replay still fits an `i64`.
+const MAX_TIMESTAMP_S: i64 = 1_000_000_000_000_000;
+
 impl Trace {
     /// A trace from parallel timestamps (seconds) and values, checked: at least two points,
-    /// strictly increasing timestamps on a regular step, finite non-negative values.
+    /// timestamps within ±10¹⁵ s, strictly increasing on a regular step, finite non-negative
+    /// values.
     ///
     /// # Errors
     /// [`crate::ErrorKind::InvalidInput`] naming the first offending row.
@@ -38,6 +43,16 @@ impl Trace {
             return Err(Error::invalid_input(format!(
                 "trace must have at least 2 points, got {}",
                 values.len()
+            )));
+        }
+        if let Some((i, t)) = timestamps_s
+            .iter()
+            .enumerate()
+            .find(|(_, t)| t.unsigned_abs() > MAX_TIMESTAMP_S.unsigned_abs())
+        {
+            return Err(Error::invalid_input(format!(
+                "trace timestamp at row {} must be within ±{MAX_TIMESTAMP_S} s, got {t}",
+                i + 1
             )));
         }
         let step_s = timestamps_s[1] - timestamps_s[0];
