@@ -799,9 +799,9 @@ fn cases() -> Vec<Case> {
         "update/huge",
         class,
         "update",
-        "an observation of 1e308",
+        "an observation of 1e308 (its error would overflow the model's sums: refused, the model unchanged)",
         json!({"model": ets, "series": series, "value": 1e308}),
-        "",
+        "would break the state",
     );
 
     // ---- empty
@@ -1094,7 +1094,7 @@ fn cases() -> Vec<Case> {
     );
     c.add("model-json/inconsistent", class, "model_json", "a seasonal naive model whose buffer is shorter than its period",
         json!({"model_json": r#"{"kind": "seasonal_naive", "period": 4, "last": [1.0], "pos": 3, "n": 4, "sse": 0.0, "n_err": 0}"#}),
-        "invalid fitted model JSON: the model is internally inconsistent");
+        "invalid fitted model JSON: seasonal naive needs period >= 1");
     c.add(
         "trace-csv/corrupted-row",
         class,
