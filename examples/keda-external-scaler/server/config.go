@@ -28,7 +28,7 @@ const (
 	KeyServerAddress = "serverAddress" // the Prometheus base URL
 	KeyQuery         = "query"         // PromQL of the spec's only metric; query.0, query.1, ... for several
 	KeyLoadQuery     = "loadQuery"     // PromQL of the predictive source's load (a mean rate)
-	KeyReplicasQuery = "replicasQuery" // PromQL of the workload's current replicas (optional)
+	KeyReplicasQuery = "replicasQuery" // PromQL of the workload's ready replicas (optional)
 	KeySignalPrefix  = "signal."       // signal.<name>: PromQL of a threshold source's signal
 	KeyMetricName    = "metricName"    // the metric's name in GetMetricSpec (default DefaultMetricName)
 	KeyTargetSize    = "targetSize"    // the metric's target, a positive integer (default 1)

@@ -80,10 +80,10 @@ func TestPrometheusSource(t *testing.T) {
 	defer direct.Close()
 	st := replicast.NewState()
 	defer st.Close()
-	decide := func(current uint32, m replicast.MetricInput) uint32 {
+	decide := func(current, ready uint32, m replicast.MetricInput) uint32 {
 		t.Helper()
 		d, err := direct.Decide(st, replicast.DecisionInput{NowMs: clk.now().UnixMilli(), CurrentReplicas: current,
-			ReadyReplicas: &current, Metrics: []replicast.MetricInput{m}})
+			ReadyReplicas: &ready, Metrics: []replicast.MetricInput{m}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,13 +94,14 @@ func TestPrometheusSource(t *testing.T) {
 	prom.set("avg(cpu_utilisation)", vector("100"))
 	prom.set("replicas", `{"resultType": "scalar", "result": [1700000000, "2"]}`)
 	got := metricValue(t, c, r, DefaultMetricName)
-	if want := decide(2, replicast.Aggregated(100, 2)); got != float64(want) || want != 4 {
+	if want := decide(2, 2, replicast.Aggregated(100, 2)); got != float64(want) || want != 4 {
 		t.Fatalf("metric %g, replicast %d, want 4", got, want)
 	}
 	if !isActive(t, c, r) {
 		t.Fatal("4 replicas recommended: want active")
 	}
-	if want := decide(2, replicast.Aggregated(100, 2)); want != 4 { // the IsActive decision, mirrored
+	// the IsActive decision, mirrored: 4 current (recommended), 2 ready at 100 %: still 4
+	if want := decide(4, 2, replicast.Aggregated(100, 2)); want != 4 {
 		t.Fatalf("replicast %d", want)
 	}
 	// the queries ran at the server's clock (seconds, millisecond precision)
@@ -113,7 +114,7 @@ func TestPrometheusSource(t *testing.T) {
 	prom.set("avg(cpu_utilisation)", vector("10", "20")) // two series: refused
 	prom.set("replicas", vector("4"))
 	got = metricValue(t, c, r, DefaultMetricName)
-	want := decide(4, replicast.Unavailable("two series"))
+	want := decide(4, 4, replicast.Unavailable("two series"))
 	if got != float64(want) || want != 4 {
 		t.Fatalf("metric %g, replicast %d, want a hold at 4", got, want)
 	}
@@ -123,7 +124,7 @@ func TestPrometheusSource(t *testing.T) {
 	clk.advance(301 * time.Second)
 	prom.set("avg(cpu_utilisation)", vector())
 	got = metricValue(t, c, r, DefaultMetricName)
-	if want := decide(4, replicast.Aggregated(0, 4)); got != float64(want) || want != 1 {
+	if want := decide(4, 4, replicast.Aggregated(0, 4)); got != float64(want) || want != 1 {
 		t.Fatalf("metric %g, replicast %d, want 1", got, want)
 	}
 
@@ -181,6 +182,10 @@ func TestExampleScaledObject(t *testing.T) {
 	}
 	if !isActive(t, c, r) {
 		t.Fatal("want active")
+	}
+	// asked again before the HPA has applied the 6 (2 replicas still): no flapping back to 2
+	if got := metricValue(t, c, r, name); got != 6 {
+		t.Fatalf("want 6 replicas still, got %g", got)
 	}
 }
 
@@ -248,19 +253,21 @@ func TestPrometheusLoad(t *testing.T) {
 	st := replicast.NewState()
 	defer st.Close()
 	prom.set("replicas", vector("4"))
+	current, ready := uint32(4), uint32(4)
 	for i, step := range []struct{ cpu, rps float64 }{{60, 150}, {90, 240}, {120, 330}, {70, 200}} {
 		prom.set("cpu", vector(fmt.Sprint(step.cpu)))
 		prom.set("rps", vector(fmt.Sprint(step.rps)))
 		got := metricValue(t, c, r, DefaultMetricName)
-		four, load := uint32(4), step.rps
-		d, err := direct.Decide(st, replicast.DecisionInput{NowMs: clk.now().UnixMilli(), CurrentReplicas: 4, ReadyReplicas: &four,
-			Metrics: []replicast.MetricInput{replicast.Aggregated(step.cpu, 4)}, Load: &load})
+		load := step.rps
+		d, err := direct.Decide(st, replicast.DecisionInput{NowMs: clk.now().UnixMilli(), CurrentReplicas: current, ReadyReplicas: &ready,
+			Metrics: []replicast.MetricInput{replicast.Aggregated(step.cpu, ready)}, Load: &load})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got != float64(d.Replicas) {
 			t.Fatalf("step %d: metric %g, replicast %d", i, got, d.Replicas)
 		}
+		current = d.Replicas
 		clk.advance(30 * time.Second)
 	}
 	prom.set("rps", `{"resultType": "vector", "result": [{"metric": {}, "value": [1700000000, "NaN"]}]}`)

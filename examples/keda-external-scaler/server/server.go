@@ -204,15 +204,23 @@ func (s *Server) decideLocked(ctx context.Context, o *object) (outcome, error) {
 	return *o.last, nil
 }
 
-// input is the replicast input of obs at now.
+// input is the replicast input of obs at now. The current replicas are replicast's previous
+// recommendation, which KEDA's HPA applies at its next sync: replicast's rate limits and
+// windows count its own recommendations as scale events, so the current count must be the one
+// they describe, not a lagging observation of it. The observed replicas are the pods the
+// metrics were measured over (the HPA's ready pods), and the current count before the first
+// decision.
 func (o *object) input(now time.Time, obs Observation) replicast.DecisionInput {
-	current := uint32(1) // before the first decision, with no replicas query
-	if obs.Replicas != nil {
-		current = *obs.Replicas
-	} else if o.last != nil {
+	current := uint32(1) // before the first decision, when nothing is observed
+	if o.last != nil {
 		current = o.last.replicas
+	} else if obs.Replicas != nil {
+		current = *obs.Replicas
 	}
 	ready := current
+	if obs.Replicas != nil {
+		ready = *obs.Replicas
+	}
 	in := replicast.DecisionInput{
 		NowMs: now.UnixMilli(), CurrentReplicas: current, ReadyReplicas: &ready,
 		Load: obs.Load, Signals: obs.Signals,

@@ -165,7 +165,7 @@ func TestGetMetricsIsReplicastsDecision(t *testing.T) {
 	defer direct.Close()
 	st := replicast.NewState()
 	defer st.Close()
-	current := uint32(1) // what the server assumes before its first decision
+	var last *uint32 // replicast's previous decision: the current count
 
 	steps := []struct {
 		obs  Observation
@@ -173,30 +173,38 @@ func TestGetMetricsIsReplicastsDecision(t *testing.T) {
 	}{
 		{Observation{Replicas: u32(0), Metrics: []Metric{{Value: 2}}}, 0},
 		{Observation{Replicas: u32(0), Metrics: []Metric{{Value: 4}}}, 1},
-		{Observation{Metrics: []Metric{{Value: 95}}}, 10}, // replicas unknown: the last recommendation, 1
+		{Observation{Metrics: []Metric{{Value: 95}}}, 10}, // no replicas observed: as many as recommended, 1
 		{Observation{Replicas: u32(10), Metrics: []Metric{{Value: 130}}}, 13},
-		{Observation{Metrics: []Metric{{Value: 30}}}, 13},                 // scale-down stabilization holds
-		{Observation{Metrics: []Metric{{Err: "broker unreachable"}}}, 13}, // a failed trigger holds
+		{Observation{Replicas: u32(10), Metrics: []Metric{{Value: 200}}}, 20}, // 13 current (recommended), 10 ready: 20
+		{Observation{Metrics: []Metric{{Value: 30}}}, 20},                     // scale-down stabilization holds
+		{Observation{Metrics: []Metric{{Err: "broker unreachable"}}}, 20},     // a failed trigger holds
 	}
 	for i, step := range steps {
 		clk.advance(15 * time.Second)
 		push.Set("ai", "worker", step.obs)
 		got := metricValue(t, c, r, "worker-replicas")
 
-		if step.obs.Replicas != nil {
+		current := uint32(1) // nothing observed before the first decision
+		if last != nil {
+			current = *last
+		} else if step.obs.Replicas != nil {
 			current = *step.obs.Replicas
 		}
-		in := replicast.DecisionInput{NowMs: clk.now().UnixMilli(), CurrentReplicas: current, ReadyReplicas: &current}
+		ready := current
+		if step.obs.Replicas != nil {
+			ready = *step.obs.Replicas
+		}
+		in := replicast.DecisionInput{NowMs: clk.now().UnixMilli(), CurrentReplicas: current, ReadyReplicas: &ready}
 		if m := step.obs.Metrics[0]; m.Err != "" {
 			in.Metrics = []replicast.MetricInput{replicast.Unavailable(m.Err)}
 		} else {
-			in.Metrics = []replicast.MetricInput{replicast.Aggregated(m.Value, current)}
+			in.Metrics = []replicast.MetricInput{replicast.Aggregated(m.Value, ready)}
 		}
 		d, err := direct.Decide(st, in)
 		if err != nil {
 			t.Fatalf("step %d: direct Decide: %v", i, err)
 		}
-		current = d.Replicas
+		last = &d.Replicas
 		if got != float64(target*d.Replicas) || d.Replicas != step.want {
 			t.Fatalf("step %d: metric %g, want %d × replicast's %d replicas (expected %d)", i, got, target, d.Replicas, step.want)
 		}

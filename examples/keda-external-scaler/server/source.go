@@ -18,8 +18,9 @@ import (
 // Observation is what a source saw of one ScaledObject's workload at one instant: the inputs
 // of one replicast decision.
 type Observation struct {
-	// Replicas is the workload's replicas now; nil: the server assumes its previous
-	// recommendation is in force (one replica before its first).
+	// Replicas is the workload's ready replicas now, the pods the metrics were measured over;
+	// nil: as many as the current count. The current count is the server's previous
+	// recommendation (this value, or 1 if nil, before the first).
 	Replicas *uint32
 	// Metrics has one value per HPA metric (or KEDA trigger) of the spec, in spec order.
 	Metrics []Metric
