@@ -234,6 +234,14 @@ func TestGetMetricSpec(t *testing.T) {
 			t.Fatalf("want %q with target %d, got %v", tc.name, tc.target, m)
 		}
 	}
+	// the optional StreamMetricSpec is Unimplemented: KEDA then keeps polling GetMetricSpec
+	stream, err := c.StreamMetricSpec(context.Background(), ref("worker", map[string]string{KeySpec: kedaSpec, KeySource: "push"}))
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	if status.Code(err) != codes.Unimplemented {
+		t.Fatalf("StreamMetricSpec: want Unimplemented, got %v", err)
+	}
 }
 
 func TestStreamIsActivePushesFlipsAndEndsOnCancel(t *testing.T) {
