@@ -23,6 +23,8 @@ echo "== Go binding: vet, tests with -race, cgocheck2 with forced GC, example co
 (cd ffi/go && GOEXPERIMENT=cgocheck2 GOGC=1 go test -count=1 -short -tags replicastdebug ./...)
 (cd examples/go && go vet ./... && go test -count=1 ./... \
     && go run . -spec spec.json -input observations.jsonl)
+echo "== KEDA external scaler (gRPC): vet, tests with -race on loopback"
+(cd examples/keda-external-scaler && go vet ./... && go test -race -count=1 ./...)
 echo "== soak, short: 10^5 randomised decisions over every source (scripts/soak.sh runs 10^8)"
 cargo run --quiet --locked -p replicast-benches --bin soak -- 100000
 echo "== benches, each run once (timings are not asserted)"
