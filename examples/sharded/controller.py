@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -112,7 +113,6 @@ class Controller:
         self.stall_at_tick = stall_at_tick
         self.scalers = fleet.scalers()
         self.claims: dict[str, Claim] = {}
-        self.stop_requested = False
         self._last_heartbeat = 0.0
 
     def join(self) -> None:
@@ -166,6 +166,9 @@ class Controller:
             return 0
         committed = 0
         for workload in mine:
+            # Before each workload, not once per pass: a long pass (or a pause inside it) must
+            # not go on deciding with a lease that has run out.
+            self._keep_lease()
             claim = self.claims.get(workload.name)
             if claim is None:
                 record = self.store.claim(workload.name, self.id)
@@ -179,8 +182,6 @@ class Controller:
                 )
             if claim.tick >= tick:
                 continue
-            if committed:
-                self._keep_lease()  # a long pass must not outlive the lease
             if self._commit_next(workload, claim, tick):
                 committed += 1
         # Every pass, not only after our own commits: the controller that committed the tick's
@@ -207,6 +208,7 @@ class Controller:
             # Fenced: someone claimed it since (our lease expired meanwhile). Their state
             # stands; ours, one decision ahead of the store, is dropped.
             del self.claims[workload.name]
+            self._last_heartbeat = -math.inf  # someone took over: check our lease right away
             self.log({"event": "fenced", "workload": workload.name, "tick": tick,
                       "epoch": claim.epoch, "store_epoch": self.store.get(workload.name).epoch})
             return False
@@ -214,10 +216,29 @@ class Controller:
         claim.replicas = decision.replicas
         return True
 
-    def run(self, *, end_tick: int, idle_sleep_s: float = 0.01) -> None:
-        """Joins, loops until the clock reaches ``end_tick`` or a stop is requested, leaves."""
+    def run(
+        self,
+        *,
+        end_tick: int,
+        should_stop: Callable[[], bool] = lambda: False,
+        min_members: int = 1,
+        idle_sleep_s: float = 0.01,
+    ) -> None:
+        """Joins, loops until the clock reaches ``end_tick`` or ``should_stop()``, leaves.
+
+        Args:
+            end_tick: The first tick not to decide.
+            should_stop: Polled between passes (a signal handler sets what it reads).
+            min_members: Start deciding only once this many controllers are live. Replicas
+                started together otherwise see the first one claim every workload and hand
+                most of them over a moment later.
+            idle_sleep_s: Pause after a pass with nothing to commit.
+        """
         self.join()
-        while not self.stop_requested and self.clock.current_tick() < end_tick:
+        while len(self.store.live_members()) < min_members and not should_stop():
+            self._keep_lease()
+            time.sleep(idle_sleep_s)
+        while not should_stop() and self.clock.current_tick() < end_tick:
             if self.step(end_tick) == 0:
                 time.sleep(idle_sleep_s)
         self.leave()
@@ -231,8 +252,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ticks", type=int, required=True, help="stop once the clock reaches it")
     parser.add_argument("--lease-ttl", type=float, default=1.0, help="seconds (default 1.0)")
     parser.add_argument("--virtual-nodes", type=int, default=DEFAULT_VIRTUAL_NODES)
+    parser.add_argument("--min-members", type=int, default=1,
+                        help="start deciding once this many controllers are live (default 1)")
     parser.add_argument("--stall-at-tick", type=int, help="fault injection (tests): SIGSTOP self")
     args = parser.parse_args(argv)
+
+    # Installed first: a SIGTERM that arrives while starting up must also end in a clean leave.
+    stop_requested = False
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stop_requested
+        stop_requested = True  # finish the pass, then release and leave
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
 
     def log(event: dict[str, Any]) -> None:
         print(json.dumps({"controller": args.id, **event}), flush=True)
@@ -251,13 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             log=log,
             stall_at_tick=args.stall_at_tick,
         )
-
-        def request_stop(signum: int, frame: FrameType | None) -> None:
-            controller.stop_requested = True  # finish the pass, then release and leave
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-        controller.run(end_tick=args.ticks)
+        controller.run(end_tick=args.ticks, should_stop=lambda: stop_requested,
+                       min_members=args.min_members)
     return 0
 
 

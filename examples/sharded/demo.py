@@ -39,6 +39,7 @@ def start_controller(
     ticks: int,
     lease_ttl_s: float,
     log_dir: Path,
+    min_members: int = 1,
     extra_args: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
     """Starts one controller process; its events (JSON lines) go to ``log_dir/<id>.jsonl``."""
@@ -47,7 +48,7 @@ def start_controller(
             [
                 sys.executable, str(CONTROLLER), "--db", str(db), "--id", controller_id,
                 "--workloads", str(workloads), "--ticks", str(ticks),
-                "--lease-ttl", str(lease_ttl_s), *extra_args,
+                "--lease-ttl", str(lease_ttl_s), "--min-members", str(min_members), *extra_args,
             ],
             stdout=out,
         )
@@ -135,8 +136,8 @@ def run_demo(*, controllers: int, workloads: int, ticks: int, lease_ttl_s: float
     with SqliteStateStore(db) as store:
         store.register(w.name for w in fleet_)
         processes = {
-            cid: start_controller(db, cid, workloads=workloads, ticks=ticks,
-                                  lease_ttl_s=lease_ttl_s, log_dir=workdir)
+            cid: start_controller(db, cid, workloads=workloads, ticks=ticks, lease_ttl_s=lease_ttl_s,
+                                  log_dir=workdir, min_members=controllers)
             for cid in ids
         }
         try:
