@@ -272,6 +272,7 @@ def test_controllers_lose_members_and_decide_as_one_serial_run(tmp_path: Path) -
         # (a) + (b): every (workload, tick) decided exactly once, equal to the serial run,
         # and every final state (windows, cooldowns) equal to the serial run's.
         check = check_run(store, workloads, TICKS)
+        assert len(store.decisions()) == WORKLOADS * TICKS
         assert check.missing == []
         assert check.unexpected == []
         assert check.different == []
