@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,9 @@ def read_events(log_dir: Path, controller_id: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def wait_until(condition: Any, *, timeout_s: float, what: str, poll_s: float = 0.02) -> None:
+def wait_until(
+    condition: Callable[[], bool], *, timeout_s: float, what: str, poll_s: float = 0.02
+) -> None:
     """Polls ``condition()`` until it is true.
 
     Raises:
@@ -99,7 +102,9 @@ class RunCheck:
     @property
     def ok(self) -> bool:
         """Every decision present once and equal to the reference, final states included."""
-        return not (self.missing or self.unexpected or self.different or self.different_final_states)
+        return not (
+            self.missing or self.unexpected or self.different or self.different_final_states
+        )
 
 
 def check_run(store: SqliteStateStore, workloads: list[fleet.Workload], ticks: int) -> RunCheck:
@@ -120,7 +125,8 @@ def check_run(store: SqliteStateStore, workloads: list[fleet.Workload], ticks: i
     check.different_final_states = [
         w.name for w in workloads if store.get(w.name).state_json != reference.final_states[w.name]
     ]
-    check.decisions_by_controller = dict(sorted(Counter(d.controller for d in stored.values()).items()))
+    by_controller = Counter(d.controller for d in stored.values())
+    check.decisions_by_controller = dict(sorted(by_controller.items()))
     deciders: defaultdict[str, set[str]] = defaultdict(set)
     for decision in stored.values():
         deciders[decision.workload].add(decision.controller)
@@ -128,7 +134,10 @@ def check_run(store: SqliteStateStore, workloads: list[fleet.Workload], ticks: i
     return check
 
 
-def run_demo(*, controllers: int, workloads: int, ticks: int, lease_ttl_s: float, workdir: Path) -> int:
+def run_demo(
+    *, controllers: int, workloads: int, ticks: int, lease_ttl_s: float, workdir: Path
+) -> int:
+    """Runs the controllers, loses two, checks the store and prints a summary; 0 if all OK."""
     db = workdir / "sharded.db"
     fleet_ = fleet.make_fleet(workloads)
     ids = [f"c{index}" for index in range(controllers)]
@@ -136,17 +145,25 @@ def run_demo(*, controllers: int, workloads: int, ticks: int, lease_ttl_s: float
     with SqliteStateStore(db) as store:
         store.register(w.name for w in fleet_)
         processes = {
-            cid: start_controller(db, cid, workloads=workloads, ticks=ticks, lease_ttl_s=lease_ttl_s,
-                                  log_dir=workdir, min_members=controllers)
+            cid: start_controller(
+                db, cid, workloads=workloads, ticks=ticks, lease_ttl_s=lease_ttl_s,
+                log_dir=workdir, min_members=controllers,
+            )
             for cid in ids
         }
         try:
             # The losses: SIGKILL (no goodbye: wait for the lease) and SIGTERM (release, leave).
-            losses = [(ticks // 3, ids[0], signal.SIGKILL), (2 * ticks // 3, ids[1], signal.SIGTERM)]
+            losses = [
+                (ticks // 3, ids[0], signal.SIGKILL),
+                (2 * ticks // 3, ids[1], signal.SIGTERM),
+            ]
             for at_tick, cid, signum in losses[: controllers - 1]:
-                wait_until(lambda: store.current_tick() >= at_tick, timeout_s=120, what=f"tick {at_tick}")
+                wait_until(
+                    lambda: store.current_tick() >= at_tick, timeout_s=120, what=f"tick {at_tick}"
+                )
                 processes[cid].send_signal(signum)
-                print(f"tick {store.current_tick():>4}: sent {signal.Signals(signum).name} to {cid}")
+                name = signal.Signals(signum).name
+                print(f"tick {store.current_tick():>4}: sent {name} to {cid}")
             for cid, process in processes.items():
                 process.wait(timeout=300)
         finally:

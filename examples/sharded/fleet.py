@@ -121,7 +121,9 @@ def decide(
     now_ms = START_MS + tick * TICK_MS
     if workload.kind == "hpa":
         metric = {"kind": "aggregated", "value": utilization, "ready_replicas": current_replicas}
-        return scaler.decide(state, now_ms=now_ms, current_replicas=current_replicas, metrics=[metric])
+        return scaler.decide(
+            state, now_ms=now_ms, current_replicas=current_replicas, metrics=[metric]
+        )
     return scaler.decide(
         state, now_ms=now_ms, current_replicas=current_replicas, signals={"cpu": utilization}
     )

@@ -37,7 +37,9 @@ class HashRing:
         ValueError: ``virtual_nodes`` is below 1.
     """
 
-    def __init__(self, members: Iterable[str], *, virtual_nodes: int = DEFAULT_VIRTUAL_NODES) -> None:
+    def __init__(
+        self, members: Iterable[str], *, virtual_nodes: int = DEFAULT_VIRTUAL_NODES
+    ) -> None:
         if virtual_nodes < 1:
             raise ValueError(f"virtual_nodes must be at least 1, got {virtual_nodes}")
         self.members = frozenset(members)

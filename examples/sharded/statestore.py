@@ -239,15 +239,15 @@ class SqliteStateStore:
     ``claim``, ``commit``, ``release`` and ``advance`` are evaluated inside that transaction,
     which is what makes them compare-and-set.
 
-    Lease expiry compares ``expires_at`` with ``clock()`` (wall time by default: every process
-    on the machine reads the same one, and, unlike ``time.monotonic()``, it survives a reboot;
-    a large wall-clock step can expire or extend leases, as it would a Redis TTL's). SQLite
+    Lease expiry compares ``expires_at`` with ``wall_clock()`` (wall time by default: every
+    process on the machine reads the same one, and, unlike ``time.monotonic()``, it survives a
+    reboot; a large step of the system clock expires or extends leases early or late). SQLite
     serves processes on one machine (not a network file system); for controllers on several
     machines use a server (``docs/sharded.md``).
 
     Args:
         path: The database file; created with the schema when absent.
-        clock: Seconds since the epoch, for leases; tests pass a fake one.
+        wall_clock: Seconds since the epoch, for leases; tests pass a fake one.
         busy_timeout_s: How long a write waits for another process's write lock.
         synchronous: SQLite's ``synchronous`` pragma. ``NORMAL`` (the default) never loses a
             commit when a process dies, only the last ones on an OS crash or power loss;
@@ -258,12 +258,12 @@ class SqliteStateStore:
         self,
         path: str | Path,
         *,
-        clock: Callable[[], float] = time.time,
+        wall_clock: Callable[[], float] = time.time,
         busy_timeout_s: float = 10.0,
         synchronous: Synchronous = "NORMAL",
     ) -> None:
         self.path = Path(path)
-        self._clock = clock
+        self._wall_clock = wall_clock
         # isolation_level=None: no implicit transactions; each method opens its own.
         self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -302,11 +302,11 @@ class SqliteStateStore:
             db.execute(
                 "INSERT INTO members (controller, expires_at) VALUES (?, ?) "
                 "ON CONFLICT (controller) DO UPDATE SET expires_at = excluded.expires_at",
-                (controller, self._clock() + ttl_s),
+                (controller, self._wall_clock() + ttl_s),
             )
 
     def heartbeat(self, controller: str, ttl_s: float) -> bool:
-        now = self._clock()
+        now = self._wall_clock()
         with self._write() as db:
             renewed = db.execute(
                 "UPDATE members SET expires_at = ? WHERE controller = ? AND expires_at > ?",
@@ -323,7 +323,7 @@ class SqliteStateStore:
     def live_members(self) -> list[str]:
         rows = self._db.execute(
             "SELECT controller FROM members WHERE expires_at > ? ORDER BY controller",
-            (self._clock(),),
+            (self._wall_clock(),),
         ).fetchall()
         return [str(controller) for (controller,) in rows]
 
@@ -356,7 +356,7 @@ class SqliteStateStore:
                 "UPDATE workloads SET owner = ?, epoch = epoch + 1 "
                 "WHERE workload = ? AND (owner IS NULL OR owner = ? OR owner NOT IN "
                 "(SELECT controller FROM members WHERE expires_at > ?))",
-                (controller, workload, controller, self._clock()),
+                (controller, workload, controller, self._wall_clock()),
             ).rowcount
             if claimed == 0:
                 return None
