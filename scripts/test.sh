@@ -59,7 +59,9 @@ fi
 "$VENV/bin/python" -m pytest python/tests -q
 (cd python && "../$VENV/bin/python" -m mypy.stubtest replicast._replicast \
     --allowlist stubtest-allowlist.txt)
-"$VENV/bin/python" -m mypy --strict python/replicast examples/python
+"$VENV/bin/python" -m mypy --strict python/replicast examples/python examples/sharded
+echo "== Python: sharded controllers, real processes over one SQLite store (docs/sharded.md)"
+"$VENV/bin/python" -m pytest -c python/pyproject.toml --rootdir . examples/sharded -q
 echo "== Python: the backtest notebook example, chart into a temp dir"
 PLOTDIR="$(mktemp -d)"
 "$VENV/bin/python" examples/python/backtest_notebook.py --out "$PLOTDIR/backtest.png"
