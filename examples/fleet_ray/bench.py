@@ -4,7 +4,8 @@ and 2 local workers, on the same synthetic fleet (a week of 5-minute data per wo
     python examples/fleet_ray/bench.py --count 10000 --tune-count 1000
 
 writes ``docs/fleet-ray-bench.json`` (every figure) and rewrites the table between the
-``bench:begin``/``bench:end`` markers of ``docs/fleet-ray.md``. Each measurement runs in a
+``bench:begin``/``bench:end`` markers of ``docs/fleet-ray.md`` (``--render`` rewrites it from
+the saved JSON without measuring). Each measurement runs in a
 fresh process (a fresh Ray for each worker count). Timings are wall-clock; ``cpu_s`` is the
 measuring process's CPU time (for Ray, the driver's only).
 """
@@ -165,7 +166,43 @@ def table(report: dict[str, Any]) -> str:
         lines += ["", f"Same table from all three engines: {'yes' if same else 'NO'}"
                   + (f"; {errors} workloads with an error (no tuned configuration met the SLO)"
                      if errors else "") + "."]
+    lines += ["", extrapolation(report)]
     return "\n".join(lines)
+
+
+def extrapolation(report: dict[str, Any], workloads: int = 100_000) -> str:
+    """100 000 workloads on a cluster, from the measured figures: each core scores at the lower
+    of the loop's and the Ray 1-worker rate (the latter carries Ray's overheads but also gets
+    help from the driver's process), plus ``ray.init``."""
+    lines = [
+        f"**Extrapolated to {workloads:,} workloads on a cluster** (each core at the lower of "
+        "the loop's and the Ray 1-worker rate, plus `ray.init`; a real cluster adds scheduling "
+        "and data transfer across machines that this does not measure):",
+        "",
+        "| job | per core /s | 2-worker scaling | 16 cores | 64 cores | 256 cores |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for job, label in (("backtest", "backtest"), ("backtest_tune", "backtest + tune")):
+        runs = report[job]
+        per_core = min(runs["ray1"]["per_s"], runs["loop"]["per_s"])
+        scaling = runs["ray2"]["per_s"] / runs["ray1"]["per_s"]
+        fixed = runs["ray1"]["init_s"]
+
+        def at(cores: int) -> str:
+            seconds = workloads / (per_core * cores) + fixed
+            return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+        lines.append(f"| {label} | {per_core:.1f} | {scaling:.2f}x | {at(16)} | {at(64)} | {at(256)} |")
+    return "\n".join(lines)
+
+
+def render(report: dict[str, Any], doc: Path) -> None:
+    """Rewrites the table between the markers of ``doc`` from a saved report."""
+    text = doc.read_text()
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(f"{head}{begin}\n{table(report)}\n{end}{tail}")
 
 
 def main() -> None:
@@ -188,9 +225,14 @@ def main() -> None:
     parser.add_argument("--traces", default=str(DEFAULT_TRACES))
     parser.add_argument("--json", default=str(REPO / "docs" / "fleet-ray-bench.json"))
     parser.add_argument("--doc", default=str(REPO / "docs" / "fleet-ray.md"))
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite the doc's table from the saved --json report")
     args = parser.parse_args()
     if args.command == "_measure":
         measure(args)
+        return
+    if args.render:
+        render(json.loads(Path(args.json).read_text()), Path(args.doc))
         return
 
     data_dir = Path(args.data_dir)
@@ -221,12 +263,7 @@ def main() -> None:
         }
     report["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-    doc = Path(args.doc)
-    text = doc.read_text()
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    doc.write_text(f"{head}{begin}\n{table(report)}\n{end}{tail}")
+    render(report, Path(args.doc))
     print(table(report))
 
 

@@ -129,3 +129,12 @@ def test_ray_gives_the_plain_loops_table(ray_local: Any, tmp_path: Path) -> None
     assert fleet.run_ray(tmp_path / "csv", OPTIONS) == [
         r for r in loop if r["workload"] < "w000010"
     ]
+
+
+def test_readme_quotes_the_benchmarks_figure() -> None:
+    report = json.loads((REPO / "docs" / "fleet-ray-bench.json").read_text())
+    per_core = report["backtest"]["loop"]["per_s"]
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## A fleet on Ray", 1)[1].split("\n## ", 1)[0]
+    assert f"{per_core:.1f} workload backtests per second per core" in section
+    assert f"{report['backtest']['loop']['workloads']:,}".replace(",", " ") in section
