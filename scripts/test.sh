@@ -54,12 +54,12 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    'maturin>=1,<2' numpy pytest mypy prometheus-client matplotlib
+    'maturin>=1,<2' numpy pytest mypy prometheus-client matplotlib 'ray[data]==2.60.0'
 (cd python && "../$VENV/bin/maturin" develop --release --quiet)
 "$VENV/bin/python" -m pytest python/tests -q
 (cd python && "../$VENV/bin/python" -m mypy.stubtest replicast._replicast \
     --allowlist stubtest-allowlist.txt)
-"$VENV/bin/python" -m mypy --strict python/replicast examples/python examples/sharded
+"$VENV/bin/python" -m mypy --strict python/replicast examples/python examples/sharded examples/fleet_ray
 echo "== Python: sharded controllers, real processes over one SQLite store (docs/sharded.md)"
 "$VENV/bin/python" -m pytest -c python/pyproject.toml --rootdir . examples/sharded -q
 echo "== Python: the backtest notebook example, chart into a temp dir"

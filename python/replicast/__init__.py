@@ -18,6 +18,10 @@ choice), and replay a load trace through policies with :func:`backtest`::
 
     result = replicast.backtest(timestamps_s, load)  # the CLI's default policies + oracle
     result["runs"]["hpa"]["scores"]["replica_hours"]
+
+Many workloads at once (one release of the GIL per batch; :mod:`replicast.fleet` runs them
+on Ray): :func:`backtest_batch`, :func:`tune_batch` (``replicast tune --slo``) and
+:meth:`Model.fit_batch`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ from replicast._replicast import (
     ScalerState,
     __version__,
     backtest,
+    backtest_batch,
+    parse_trace,
+    tune,
+    tune_batch,
 )
 from replicast.errors import (
     InsufficientDataError,
@@ -42,14 +50,24 @@ from replicast.errors import (
     ReplicastError,
     SerializationError,
 )
-from replicast.types import BacktestResult, BacktestRun, Timeline
+from replicast.types import (
+    BacktestResult,
+    BacktestRun,
+    BacktestSummary,
+    HeldOut,
+    RunScores,
+    Timeline,
+    TuneResult,
+)
 
 __all__ = [
     "BacktestResult",
     "BacktestRun",
+    "BacktestSummary",
     "Decision",
     "FittedModel",
     "Forecast",
+    "HeldOut",
     "InsufficientDataError",
     "InvalidConfigError",
     "InvalidInputError",
@@ -57,11 +75,17 @@ __all__ = [
     "NotConvergedError",
     "NumericalError",
     "ReplicastError",
+    "RunScores",
     "Scaler",
     "ScalerSpec",
     "ScalerState",
     "SerializationError",
     "Timeline",
+    "TuneResult",
     "__version__",
     "backtest",
+    "backtest_batch",
+    "parse_trace",
+    "tune",
+    "tune_batch",
 ]

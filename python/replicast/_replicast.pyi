@@ -1,14 +1,15 @@
 """Type stubs of the compiled module ``replicast._replicast`` (import ``replicast`` instead)."""
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, final
+from typing import Any, Literal, final, overload
 
 from typing_extensions import Self
 
 import numpy as np
 import numpy.typing as npt
 
-from replicast.types import BacktestResult
+from replicast.errors import ReplicastError
+from replicast.types import BacktestResult, BacktestSummary, TuneResult
 
 __version__: str
 __all__ = [
@@ -21,6 +22,10 @@ __all__ = [
     "ScalerState",
     "__version__",
     "backtest",
+    "backtest_batch",
+    "parse_trace",
+    "tune",
+    "tune_batch",
 ]
 
 @final
@@ -367,6 +372,38 @@ class Model:
             ValueError: ``y`` is not 1-D.
             TypeError: ``y`` is not numeric.
         """
+    @overload
+    def fit_batch(
+        self, ys: Sequence[npt.ArrayLike], *, on_error: Literal["raise"] = "raise"
+    ) -> list[FittedModel]:
+        """Fits the model to each series, with the GIL released once for the whole batch.
+
+        Each fitted model equals ``self.fit(y)`` of its series. Every series is converted
+        first; the fits then run in one release of the GIL (other Python threads run
+        meanwhile).
+
+        Example:
+            >>> model = replicast.Model.seasonal_naive(period=2)
+            >>> fitted = model.fit_batch([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+            >>> [f.predict(1).point.tolist() for f in fitted]
+            [[2.0], [5.0]]
+
+        Args:
+            ys: A sequence of 1-D array-likes, one series per workload.
+            on_error: ``"raise"`` the first failure (by index), or ``"return"`` each
+                failure's exception in its workload's place and go on.
+
+        Returns:
+            One fitted model per series, in order (or the exception, with ``"return"``).
+
+        Raises:
+            InvalidInputError, InsufficientDataError, NumericalError, ValueError, TypeError:
+                As :meth:`fit`, the message starting ``workload <index>:``.
+        """
+    @overload
+    def fit_batch(
+        self, ys: Sequence[npt.ArrayLike], *, on_error: Literal["return"]
+    ) -> list[FittedModel | ReplicastError]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
 
@@ -490,4 +527,201 @@ def backtest(
         InvalidConfigError: A spec is malformed.
         ValueError: An array is not 1-D.
         TypeError: A non-numeric array or ``specs`` not a mapping.
+    """
+
+@overload
+def backtest_batch(
+    traces: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]],
+    *,
+    specs: Mapping[str, ScalerSpec | Mapping[str, Any] | str] | None = None,
+    capacity: float | npt.ArrayLike | None = None,
+    startup_s: int = 120,
+    interval_s: int = 0,
+    on_error: Literal["raise"] = "raise",
+) -> list[BacktestSummary]:
+    """Backtests many workloads, with the GIL released once for the whole batch.
+
+    Each result equals :func:`backtest` of its workload with the same arguments, less the
+    timelines (``runs[name]`` holds only ``scores``): a fleet wants the scores, and building
+    five arrays per run would cost more than some replays. Every workload is converted first;
+    the replays then run in one release of the GIL.
+
+    Example:
+        >>> ts = 300 * np.arange(2016)
+        >>> load = 100.0 + 50.0 * np.sin(np.arange(2016) / 46.0)
+        >>> [r["runs"]["oracle"]["scores"]["minutes_overloaded"]
+        ...  for r in replicast.backtest_batch([(ts, load), (ts, 2 * load)])]
+        [0.0, 0.0]
+
+    Args:
+        traces: A sequence of ``(timestamps_s, values)`` pairs, one per workload, each as
+            :func:`backtest` takes them.
+        specs: As :func:`backtest`, for every workload; None runs the defaults, sized for
+            each workload's fleet.
+        capacity: Load one replica serves per step at 100 %: one number for every workload,
+            or one per workload (NaN: automatic for that one); None: automatic (the peak
+            needs 20 replicas at 70 %).
+        startup_s: Seconds from a scale-up decision to serving.
+        interval_s: Seconds between decisions; 0 means ``max(15, step)``.
+        on_error: ``"raise"`` the first failure (by index), or ``"return"`` each failure's
+            exception in its workload's place and go on.
+
+    Returns:
+        One dict per workload, in order: ``step_s``, ``capacity_per_replica``, ``fleet`` and
+        ``runs`` (policy name to ``{"scores": {...}}``, the ``oracle`` last).
+
+    Raises:
+        InvalidInputError: An unusable trace or capacity (``workload <index>: ...``), or
+            duration, or the policy name ``oracle``.
+        InvalidConfigError: A spec is malformed.
+        ValueError: An array is not 1-D (``workload <index>: ...``), or ``capacity`` has not
+            one entry per workload.
+        TypeError: ``traces`` is not a sequence of pairs, an array is not numeric, or
+            ``specs`` is not a mapping.
+    """
+@overload
+def backtest_batch(
+    traces: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]],
+    *,
+    specs: Mapping[str, ScalerSpec | Mapping[str, Any] | str] | None = None,
+    capacity: float | npt.ArrayLike | None = None,
+    startup_s: int = 120,
+    interval_s: int = 0,
+    on_error: Literal["return"],
+) -> list[BacktestSummary | ReplicastError]: ...
+
+def tune(
+    timestamps_s: npt.ArrayLike,
+    values: npt.ArrayLike,
+    *,
+    slo: float = 99.9,
+    capacity: float | None = None,
+    startup_s: int = 120,
+    max_replicas: int = 100,
+    held_out_pct: float = 25.0,
+    grid: Mapping[str, Any] | None = None,
+) -> TuneResult:
+    """Searches the cheapest HPA or predictive policy meeting an overload SLO, as ``replicast tune``.
+
+    The search runs on all but the last ``held_out_pct`` percent of the history; the pick is
+    then scored on that tail, which it never saw. The GIL is released while searching.
+
+    Example:
+        >>> ts = 60 * np.arange(320)
+        >>> load = 100.0 + np.arange(320) % 60
+        >>> grid = {"targets": [50, 70, 90], "tolerances": [0.1], "down_windows_s": [300],
+        ...         "quantiles": [], "slo_cost_ratios": []}
+        >>> best = replicast.tune(ts, load, slo=99.0, capacity=10.0, max_replicas=100,
+        ...                       startup_s=120, grid=grid)
+        >>> best["tried"], best["held_out"]["steps"]
+        (3, 80)
+
+    Args:
+        timestamps_s: 1-D, the start of each step in whole seconds, on a regular step.
+        values: 1-D, the load during each step, finite and non-negative.
+        slo: Percent of time not overloaded to guarantee (99.9 allows 0.1 % overloaded).
+        capacity: Load one replica serves per step at 100 %; None sizes it so the peak needs
+            20 replicas at 70 %.
+        startup_s: Seconds from a scale-up decision to serving.
+        max_replicas: Largest replica count a policy may use.
+        held_out_pct: Percent of the history, at its end, held back from the search.
+        grid: Fields of the search grid (``targets``, ``tolerances``, ``down_windows_s``,
+            ``predictive_targets``, ``quantiles``, ``peak_utilizations``, ``startups_s``,
+            ``slo_cost_ratios``); a missing one takes ``replicast tune``'s default.
+
+    Returns:
+        A dict: ``step_s``, ``capacity_per_replica``, ``fleet``, then the pick: ``spec`` (a
+        :class:`ScalerSpec`), ``scores`` on the searched part, ``tried``, ``feasible`` and
+        ``held_out`` (its figures on the tail, or None).
+
+    Raises:
+        InvalidInputError: An unusable trace, capacity or duration, an SLO outside (0, 100]
+            or a held-out share outside [0, 90].
+        InsufficientDataError: No configuration meets the SLO, or too little history is left
+            to search on.
+        InvalidConfigError: A malformed grid.
+        ValueError: An array is not 1-D.
+        TypeError: A non-numeric array, or ``grid`` not a dict.
+    """
+
+@overload
+def tune_batch(
+    traces: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]],
+    *,
+    slo: float = 99.9,
+    capacity: float | npt.ArrayLike | None = None,
+    startup_s: int = 120,
+    max_replicas: int = 100,
+    held_out_pct: float = 25.0,
+    grid: Mapping[str, Any] | None = None,
+    on_error: Literal["raise"] = "raise",
+) -> list[TuneResult]:
+    """Tunes many workloads, with the GIL released once for the whole batch.
+
+    Each result equals :func:`tune` of its workload with the same arguments. A fleet usually
+    wants ``on_error="return"``: a workload no configuration serves within the SLO gets its
+    ``InsufficientDataError`` in place instead of stopping the batch.
+
+    Example:
+        >>> ts = 60 * np.arange(320)
+        >>> load = 100.0 + np.arange(320) % 60
+        >>> grid = {"targets": [50, 70, 90], "tolerances": [0.1], "down_windows_s": [300],
+        ...         "quantiles": [], "slo_cost_ratios": []}
+        >>> [r["tried"] for r in replicast.tune_batch([(ts, load), (ts, load)], slo=99.0,
+        ...                                           grid=grid)]
+        [3, 3]
+
+    Args:
+        traces: A sequence of ``(timestamps_s, values)`` pairs, one per workload.
+        slo: As :func:`tune`, for every workload.
+        capacity: One number for every workload, one per workload (NaN: automatic for that
+            one), or None (automatic).
+        startup_s: As :func:`tune`.
+        max_replicas: As :func:`tune`.
+        held_out_pct: As :func:`tune`.
+        grid: As :func:`tune`.
+        on_error: ``"raise"`` the first failure (by index), or ``"return"`` each failure's
+            exception in its workload's place and go on.
+
+    Returns:
+        One dict per workload, in order, as :func:`tune` returns.
+
+    Raises:
+        As :func:`tune`; a workload's failure names it (``workload <index>: ...``).
+    """
+@overload
+def tune_batch(
+    traces: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]],
+    *,
+    slo: float = 99.9,
+    capacity: float | npt.ArrayLike | None = None,
+    startup_s: int = 120,
+    max_replicas: int = 100,
+    held_out_pct: float = 25.0,
+    grid: Mapping[str, Any] | None = None,
+    on_error: Literal["return"],
+) -> list[TuneResult | ReplicastError]: ...
+
+def parse_trace(
+    text: str, *, format: Literal["csv", "prometheus"] = "csv"
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Parses a trace file's text with replicast's own parsers (``replicast backtest --trace``).
+
+    Example:
+        >>> ts, load = replicast.parse_trace("timestamp,value\n0,10\n60,12\n")
+        >>> ts.tolist(), load.tolist()
+        ([0, 60], [10.0, 12.0])
+
+    Args:
+        text: CSV with the header ``timestamp,value`` (integer seconds, load per step), or a
+            Prometheus ``query_range`` JSON response (several series are summed).
+        format: ``"csv"`` or ``"prometheus"``.
+
+    Returns:
+        ``(timestamps_s, values)``: int64 and float64 arrays, checked as :func:`backtest`
+        checks a trace (regular step, finite non-negative load).
+
+    Raises:
+        InvalidInputError: Malformed text (the line or point named), or an unusable trace.
+        ValueError: An unknown ``format``.
     """

@@ -32,3 +32,12 @@ pub(crate) fn to_pyerr(e: &Error) -> PyErr {
 pub(crate) fn invalid_input(message: impl Into<String>) -> PyErr {
     InvalidInputError::new_err(message.into())
 }
+
+/// `err` with the workload it concerns named first (`workload 3: trace value at row 2 ...`),
+/// keeping its exception class: the batch calls' one error format.
+pub(crate) fn at_workload(py: pyo3::Python<'_>, index: usize, err: &PyErr) -> PyErr {
+    PyErr::from_type(
+        err.get_type(py),
+        format!("workload {index}: {}", err.value(py)),
+    )
+}

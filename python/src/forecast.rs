@@ -6,12 +6,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use replicast::forecast::{Fit, FittedModel, Forecast, ModelSpec, Predict, Update};
 use serde_json::{Value, json};
 
+use crate::batch::OnError;
 use crate::convert::{Role, floats, from_value, to_value, type_name};
-use crate::error::{InvalidConfigError, SerializationError, invalid_input, to_pyerr};
+use crate::error::{InvalidConfigError, SerializationError, at_workload, invalid_input, to_pyerr};
 
 /// A forecasting model description (unfitted): `{"kind": "ets", "period": 24}`.
 #[pyclass(name = "Model", module = "replicast._replicast", frozen, eq)]
@@ -159,6 +160,42 @@ impl PyModel {
                 model: Mutex::new(model),
             })
             .map_err(|e| to_pyerr(&e))
+    }
+
+    /// Fits the model to each series of `ys`, with the GIL released once for the batch.
+    #[pyo3(signature = (ys, *, on_error="raise"))]
+    fn fit_batch<'py>(
+        &self,
+        py: Python<'py>,
+        ys: &Bound<'py, PyAny>,
+        on_error: &str,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let on_error = OnError::parse(on_error)?;
+        let series = crate::batch::items(ys, "ys", "1-D array-likes")?
+            .iter()
+            .enumerate()
+            .map(|(i, y)| {
+                floats(y, "y", &[1])
+                    .map(|f| f.data)
+                    .map_err(|e| at_workload(py, i, &e))
+            })
+            .collect();
+        let spec = &self.spec;
+        crate::batch::run(
+            py,
+            series,
+            on_error,
+            |y| spec.fit(&y),
+            |model| {
+                Ok(Bound::new(
+                    py,
+                    PyFittedModel {
+                        model: Mutex::new(model),
+                    },
+                )?
+                .into_any())
+            },
+        )
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

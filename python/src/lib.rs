@@ -6,6 +6,7 @@
 //! released.
 
 mod backtest;
+mod batch;
 mod convert;
 mod error;
 mod forecast;
@@ -27,8 +28,8 @@ use crate::error::{SerializationError, invalid_input, to_pyerr};
 /// A validated scaler configuration (replicast's format, a Kubernetes HPA manifest, ...).
 #[pyclass(name = "ScalerSpec", module = "replicast._replicast", frozen, eq)]
 #[derive(Debug, Clone, PartialEq)]
-struct PyScalerSpec {
-    spec: ScalerSpec,
+pub(crate) struct PyScalerSpec {
+    pub(crate) spec: ScalerSpec,
 }
 
 pub(crate) fn parse_spec(obj: &Bound<'_, PyAny>) -> PyResult<ScalerSpec> {
@@ -801,5 +802,9 @@ fn _replicast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<forecast::PyFittedModel>()?;
     m.add_class::<forecast::PyForecast>()?;
     m.add_function(wrap_pyfunction!(backtest::backtest, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest::backtest_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest::tune, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest::tune_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest::parse_trace, m)?)?;
     Ok(())
 }

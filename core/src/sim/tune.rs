@@ -27,7 +27,18 @@ use crate::spec::{
 /// | `peak_utilizations` | 0.885, 0.95 (those below a target are skipped) |
 /// | `startups_s` | the fleet's start-up, and 1.5 × it |
 /// | `slo_cost_ratios` | 1.0, 1.25, 1.5 |
+///
+/// Deserialized, a missing field takes its default and an unknown one is an error:
+///
+/// ```
+/// use replicast::sim::TuneGrid;
+/// let grid: TuneGrid = serde_json::from_str(r#"{"targets": [60, 70]}"#).unwrap();
+/// assert_eq!(grid.targets, [60, 70]);
+/// assert_eq!(grid.quantiles, TuneGrid::default().quantiles);
+/// assert!(serde_json::from_str::<TuneGrid>(r#"{"target": [60]}"#).is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TuneGrid {
     /// Target utilizations, percent.
     pub targets: Vec<i32>,
@@ -36,19 +47,14 @@ pub struct TuneGrid {
     /// Scale-down stabilization windows, seconds.
     pub down_windows_s: Vec<u32>,
     /// Targets of the predictive policies, percent.
-    #[serde(default)]
     pub predictive_targets: Vec<i32>,
     /// Forecast quantiles; empty: no predictive policies.
-    #[serde(default)]
     pub quantiles: Vec<f64>,
     /// Peak utilizations of the quantile.
-    #[serde(default)]
     pub peak_utilizations: Vec<f64>,
     /// Start-ups the forecast's lead assumes, seconds; empty: the fleet's and 1.5 × it.
-    #[serde(default)]
     pub startups_s: Vec<u32>,
     /// Cost bounds of the self-calibrating predictive policies; empty: none of them.
-    #[serde(default)]
     pub slo_cost_ratios: Vec<f64>,
 }
 
