@@ -52,12 +52,12 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    'maturin>=1,<2' numpy pytest mypy prometheus-client matplotlib
+    'maturin>=1,<2' numpy pytest mypy prometheus-client matplotlib aiohttp
 (cd python && "../$VENV/bin/maturin" develop --release --quiet)
 "$VENV/bin/python" -m pytest python/tests -q
 (cd python && "../$VENV/bin/python" -m mypy.stubtest replicast._replicast \
     --allowlist stubtest-allowlist.txt)
-"$VENV/bin/python" -m mypy --strict python/replicast examples/python
+"$VENV/bin/python" -m mypy --strict python/replicast examples/python examples/fleet
 echo "== Python: the backtest notebook example, chart into a temp dir"
 PLOTDIR="$(mktemp -d)"
 "$VENV/bin/python" examples/python/backtest_notebook.py --out "$PLOTDIR/backtest.png"

@@ -165,7 +165,11 @@ class NginxStatusCollector(Collector):
 
 @dataclass
 class Fleet:
-    """Workers behind nginx, Prometheus scraping them; every process is stopped by ``close()``."""
+    """Workers behind nginx, Prometheus scraping them; every process is stopped by ``close()``.
+
+    Every process runs in ``workdir`` (its current directory), so that a leftover one can be
+    found by it.
+    """
 
     workdir: Path
     settings: WorkerSettings = field(default_factory=WorkerSettings)
@@ -174,6 +178,7 @@ class Fleet:
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
 
     def __post_init__(self) -> None:
+        self.workdir = self.workdir.resolve()
         self.nginx_dir = self.workdir / "nginx"
         self.prom_dir = self.workdir / "prometheus"
         self.nginx_port = free_port()
@@ -204,7 +209,8 @@ class Fleet:
             d.mkdir(parents=True, exist_ok=True)
         self._write_targets()
         self._write_nginx_conf()
-        self._nginx = subprocess.Popen(self._nginx_cmd(), stdout=self._log_file("nginx"), stderr=subprocess.STDOUT)
+        self._nginx = subprocess.Popen(self._nginx_cmd(), stdout=self._log_file("nginx"), stderr=subprocess.STDOUT,
+                                       cwd=self.workdir)
         wait_until(lambda: http_get(f"http://127.0.0.1:{self.status_port}/stub_status")[0] == 200,
                    "nginx", timeout_s=10)
         registry = CollectorRegistry()
@@ -215,7 +221,7 @@ class Fleet:
             [PROMETHEUS, f"--config.file={self.prom_dir / 'prometheus.yml'}",
              f"--storage.tsdb.path={self.prom_dir / 'data'}",
              f"--web.listen-address=127.0.0.1:{self.prometheus_port}"],
-            stdout=self._log_file("prometheus"), stderr=subprocess.STDOUT,
+            stdout=self._log_file("prometheus"), stderr=subprocess.STDOUT, cwd=self.workdir,
         )
         wait_until(lambda: http_get(f"{self.prometheus_url}/-/ready")[0] == 200, "prometheus", timeout_s=30)
         for _ in range(self.min_workers):
@@ -322,7 +328,7 @@ class Fleet:
         proc = subprocess.Popen(
             [sys.executable, str(WORKER), "--port", str(port), "--cpu-ms", str(s.cpu_ms),
              "--service-ms", str(s.service_ms), "--slots", str(s.slots), "--startup-s", str(s.startup_s)],
-            stdout=self._log_file(f"worker-{port}"), stderr=subprocess.STDOUT,
+            stdout=self._log_file(f"worker-{port}"), stderr=subprocess.STDOUT, cwd=self.workdir,
         )
         worker = Worker(port=port, proc=proc, started_s=time.time())
         with self._lock:

@@ -109,6 +109,56 @@ def summarize(run: PolicyRun, slo_s: float) -> Summary:
     )
 
 
+@dataclass(frozen=True)
+class CycleVerdict:
+    """How the fleet met one repetition of the pattern (times in seconds since the load started).
+
+    ``rise_s``: the first control step, after the serving count's low point before this
+    repetition's ramp, at which more workers serve than at that low point. ``breach_s``: the
+    first second from the ramp to the end of the fall whose p95 latency is over the SLO.
+    ``serving_after_fall``: the fewest workers serving between the end of the fall and the next
+    ramp (or the end of the run).
+    """
+
+    cycle: int
+    rise_s: float | None
+    breach_s: float | None
+    peak_serving: int
+    serving_after_fall: int | None
+
+    @property
+    def rose_before_breach(self) -> bool:
+        return self.rise_s is not None and (self.breach_s is None or self.rise_s < self.breach_s)
+
+
+def cycle_verdicts(run: PolicyRun, slo_s: float) -> list[CycleVerdict]:
+    pattern = run.pattern
+    steps = [(s.t_s - run.started_s, s.ready) for s in run.steps]
+    t95, p95 = per_second_p95(run)
+    verdicts = []
+    for cycle in range(round(run.duration_s / pattern.period_s)):
+        ramp = pattern.phase_start_s(cycle, "ramp")
+        fall_end = pattern.phase_start_s(cycle, "low")
+        low_from = pattern.phase_start_s(cycle - 1, "low") if cycle > 0 else 0.0
+        low = [(t, n) for t, n in steps if low_from <= t <= ramp]
+        if not low:
+            continue
+        base = min(n for _, n in low)
+        low_point = max(t for t, n in low if n == base)
+        rise = next((t for t, n in steps if low_point < t <= fall_end and n > base), None)
+        over = t95[(t95 >= ramp) & (t95 < fall_end) & (p95 > slo_s)]
+        during = [n for t, n in steps if ramp <= t <= fall_end]
+        after = [n for t, n in steps if fall_end <= t <= pattern.phase_start_s(cycle + 1, "ramp")]
+        verdicts.append(CycleVerdict(
+            cycle=cycle,
+            rise_s=rise,
+            breach_s=float(over[0]) if over.size else None,
+            peak_serving=max(during, default=base),
+            serving_after_fall=min(after) if after else None,
+        ))
+    return verdicts
+
+
 def markdown_table(rows: list[Summary], slo_s: float) -> str:
     header = ["policy", "requests", "failed", "failed during scale-down", "workers drained",
               f"s with p95 > {slo_s * 1000:.0f} ms", "… after warm-up", "replica-minutes", "… after warm-up"]

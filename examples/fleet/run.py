@@ -73,6 +73,7 @@ def run_policy(policy: str, spec: str, config: RunConfig, workdir: Path, *, comp
             [sys.executable, str(HERE / "loadgen.py"), "--url", f"{fleet.url}/infer", "--out", str(requests_csv),
              "--period-s", str(p.period_s), "--cycles", str(config.cycles), "--base-rps", str(p.base_rps),
              "--plateau-rps", str(p.plateau_rps), "--burst-rps", str(p.burst_rps), "--seed", str(config.seed)],
+            cwd=workdir,
         )
         try:
             started_s = time.time()
