@@ -57,7 +57,8 @@ def http_get(url: str, timeout_s: float = 2.0) -> tuple[int, bytes]:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:
             return int(response.status), response.read()
     except urllib.error.HTTPError as e:
-        return int(e.code), e.read()
+        with e:
+            return int(e.code), e.read()
 
 
 def wait_until(predicate: Callable[[], bool], what: str, timeout_s: float, poll_s: float = 0.05) -> None:
@@ -381,14 +382,16 @@ class Fleet:
                 old_nginx_workers = self._reload_nginx()
         # Outside the lock: a scale-up need not wait for this. Once the old nginx workers are
         # gone, nothing can send this worker a request, and what they sent has been answered.
-        self._wait_old_nginx_workers(old_nginx_workers)
         try:
-            wait_until(lambda: self._in_flight(worker.port) == 0, f"worker {worker.port} idle", timeout_s=30)
+            self._wait_old_nginx_workers(old_nginx_workers)
+            wait_until(lambda: self._stop.is_set() or self._in_flight(worker.port) == 0, f"worker {worker.port} idle",
+                       timeout_s=30)
         except TimeoutError as e:
             self.log(f"fleet: {e}; stopping it anyway")
         stop_process(worker.proc, timeout_s=30)
         with self._lock:
-            self._workers.remove(worker)
+            if worker in self._workers:  # close() may have taken the list meanwhile
+                self._workers.remove(worker)
         self._write_targets()
         with self._lock:
             self.events.append(ScaleEvent("drained", worker.port, started, time.time()))
@@ -477,16 +480,6 @@ http {{
         master = self._nginx.pid
         wait_until(lambda: self._stop.is_set() or not children_of(master) & old, "nginx's old workers to exit",
                    timeout_s=60, poll_s=0.02)
-
-    def pids(self) -> list[int]:
-        """The processes this fleet runs now (tests check that ``close()`` leaves none)."""
-        procs = [p for p in (self._nginx, self._prometheus) if p is not None]
-        with self._lock:
-            procs += [w.proc for w in self._workers]
-        pids = [p.pid for p in procs if p.poll() is None]
-        if self._nginx is not None and self._nginx.poll() is None:
-            pids += sorted(children_of(self._nginx.pid))
-        return pids
 
     # -- Prometheus --------------------------------------------------------------------------
 
