@@ -135,8 +135,8 @@ def handler_for(replica: Replica) -> type[BaseHTTPRequestHandler]:
                 self._reply(200, b"ok\n")
                 COMPLETED.labels(MODEL, "ok", SERVICE).inc()
             except OSError:
+                # the client (nginx) hung up before the answer: nothing left to answer
                 COMPLETED.labels(MODEL, "error", SERVICE).inc()
-                raise
             finally:
                 IN_FLIGHT.labels(SERVICE).dec()
                 DURATION.labels(MODEL, SERVICE).observe(time.monotonic() - arrived)
@@ -165,7 +165,7 @@ class Server(ThreadingHTTPServer):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, required=True, help="port on 127.0.0.1")
-    parser.add_argument("--cpu-ms", type=float, default=5.0, help="CPU time per request (busy loop)")
+    parser.add_argument("--cpu-ms", type=float, default=5.0, help="CPU time per request (hashing, GIL released)")
     parser.add_argument("--service-ms", type=float, default=50.0, help="time a request holds the slot")
     parser.add_argument("--slots", type=int, default=1, help="requests served at once")
     parser.add_argument("--startup-s", type=float, default=4.0, help="time to load the model")
