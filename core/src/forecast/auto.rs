@@ -362,6 +362,10 @@ pub struct FittedAuto {
     /// model's own intervals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     calibration: Option<Box<IntervalCalibration>>,
+    /// `None` in snapshots from before it (their intervals stay as they were): the online
+    /// rescaling that keeps the one-step interval's coverage at its level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    online_scale: Option<OnlineScale>,
 }
 
 /// Optimiser tolerance of the ETS candidates, relative to `1 + |-2 log L|` (`Ets::fit` uses
@@ -776,6 +780,7 @@ impl Fit for Auto {
             outlier_run: 0.0,
             correction,
             calibration,
+            online_scale: Some(OnlineScale::default()),
         })
     }
 }
@@ -878,6 +883,9 @@ impl FittedAuto {
                 "an auto model's error correction needs at least one step of weights, got none",
             ));
         }
+        if let Some(s) = &self.online_scale {
+            s.check_restored()?;
+        }
         super::check_restored_count("auto n", self.n)?;
         super::check_restored_count("auto since_fit", self.since_fit)?;
         super::check_restored_count("auto evals", self.evals)
@@ -915,10 +923,46 @@ impl FittedAuto {
             out.point.first().copied()
         })
     }
+
+    /// Whether `y` falls outside the [`CALIBRATION_LEVEL`] interval this model issues for the
+    /// next step (corrected, calibrated and rescaled, as a caller gets it); `None` without an
+    /// online scale or an interval.
+    fn one_step_interval_missed(&self, y: f64) -> Option<bool> {
+        self.online_scale.as_ref()?;
+        ONE_STEP.with(|cell| {
+            let mut out = cell.borrow_mut();
+            self.predict_into(1, Some(CALIBRATION_LEVEL), &mut out)
+                .ok()?;
+            let iv = out.intervals.as_ref()?;
+            let (lo, up) = (*iv.lower.first()?, *iv.upper.first()?);
+            (lo.is_finite() && up.is_finite()).then_some(y < lo || y > up)
+        })
+    }
 }
 
-impl Predict for FittedAuto {
-    fn predict_into(&self, horizon: usize, level: Option<f64>, out: &mut Forecast) -> Result<()> {
+impl FittedAuto {
+    /// The forecast without the [`OnlineScale`] (the calibration of the fit alone): what the
+    /// predictive source provisions to. The scale follows the one-step interval's coverage at
+    /// 90 %; provisioning looks several steps ahead at other quantiles, and its self-calibrating
+    /// headroom already moves the quantile it asks for by the overload it sees: an interval
+    /// rescaled at the same time gives two loops one width to fight over. Provisioning to the
+    /// rescaled intervals measured worse on the shared traces (docs/forecasting.md, step 7c).
+    pub(crate) fn predict_without_online_scale(
+        &self,
+        horizon: usize,
+        level: Option<f64>,
+        out: &mut Forecast,
+    ) -> Result<()> {
+        self.predict_scaled(horizon, level, out, false)
+    }
+
+    fn predict_scaled(
+        &self,
+        horizon: usize,
+        level: Option<f64>,
+        out: &mut Forecast,
+        online: bool,
+    ) -> Result<()> {
         match &self.chosen {
             Some(m) => {
                 m.predict_into(horizon, level, out)?;
@@ -928,12 +972,21 @@ impl Predict for FittedAuto {
                 if let (Some(c), Some(l)) = (&self.calibration, level) {
                     c.apply(l, out);
                 }
+                if let Some(s) = self.online_scale.filter(|_| online) {
+                    s.apply(out);
+                }
                 Ok(())
             }
             None => Err(Error::insufficient_data(
                 "no candidate beat persistence on recent data: no forecast (refit later)",
             )),
         }
+    }
+}
+
+impl Predict for FittedAuto {
+    fn predict_into(&self, horizon: usize, level: Option<f64>, out: &mut Forecast) -> Result<()> {
+        self.predict_scaled(horizon, level, out, true)
     }
 
     fn n_obs(&self) -> usize {
@@ -947,6 +1000,7 @@ impl Update for FittedAuto {
         const LAMBDA: f64 = 0.02;
         check_value(y)?;
         let pred = self.one_step();
+        let missed = self.one_step_interval_missed(y);
         let outlier_run = self.outlier_run;
         let (absorbed, err) = match pred {
             Some(p) => self.screen_outlier(y, p),
@@ -975,6 +1029,9 @@ impl Update for FittedAuto {
         }
         if let Some(r) = recent {
             self.recent_abs_err = r;
+        }
+        if let (Some(s), Some(missed)) = (&mut self.online_scale, missed) {
+            s.record(missed);
         }
         self.n += 1;
         self.since_fit += 1;
@@ -1421,6 +1478,69 @@ impl IntervalCalibration {
             let k = self.factor(j, level, z_level).max(CALIBRATION_MIN_FACTOR);
             *lo = p - k * (p - *lo);
             *up = p + k * (*up - p);
+        }
+    }
+}
+
+/// Step of [`OnlineScale`]'s log factor: a miss raises it by `0.05 × 0.9`, a covered value
+/// lowers it by `0.05 × 0.1`, so it settles where one value in ten falls outside. Large enough to
+/// follow a change of regime within a few dozen samples (ten misses widen the interval by half),
+/// small enough that one burst does not double it.
+const ONLINE_SCALE_STEP: f64 = 0.05;
+
+/// Bounds of [`OnlineScale`]'s factor: at least [`CALIBRATION_MIN_FACTOR`] (a calm stretch must
+/// not collapse the interval before a burst), at most 4 (a run of outliers must not make the
+/// interval, and the replicas provisioned to it, unbounded).
+const ONLINE_SCALE_MAX: f64 = 4.0;
+
+/// Online rescaling of the issued intervals, by adaptive conformal inference on the one-step
+/// interval at [`CALIBRATION_LEVEL`] (Gibbs and Candès, 2021, on a log scale): each update
+/// checks whether the value fell outside the interval issued for it one step before, and moves
+/// `log_factor` by [`ONLINE_SCALE_STEP`] × (missed − (1 − level)). Whatever the errors'
+/// distribution, the long-run share of misses then approaches `1 − level`: the validation
+/// day's calibration ([`IntervalCalibration`]) is a start, and this follows the workload after
+/// it (calmer or wilder days than the validated one). Every level's half-width is multiplied by
+/// the same factor, so intervals stay nested. O(1) per update: one one-step forecast.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+struct OnlineScale {
+    /// Natural logarithm of the factor on every half-width; 0 at a fit.
+    log_factor: f64,
+}
+
+impl OnlineScale {
+    fn factor(self) -> f64 {
+        self.log_factor.exp()
+    }
+
+    fn record(&mut self, missed: bool) {
+        let miss_share = 1.0 - CALIBRATION_LEVEL;
+        let step = ONLINE_SCALE_STEP * (f64::from(u8::from(missed)) - miss_share);
+        self.log_factor =
+            (self.log_factor + step).clamp(CALIBRATION_MIN_FACTOR.ln(), ONLINE_SCALE_MAX.ln());
+    }
+
+    /// Multiplies every half-width around the point forecast by the factor.
+    fn apply(self, out: &mut Forecast) {
+        let Some(iv) = &mut out.intervals else {
+            return;
+        };
+        let k = self.factor();
+        let bounds = iv.lower.iter_mut().zip(iv.upper.iter_mut());
+        for ((lo, up), p) in bounds.zip(&out.point) {
+            *lo = p - k * (p - *lo);
+            *up = p + k * (*up - p);
+        }
+    }
+
+    fn check_restored(self) -> Result<()> {
+        let (lo, hi) = (CALIBRATION_MIN_FACTOR.ln(), ONLINE_SCALE_MAX.ln());
+        if (lo..=hi).contains(&self.log_factor) {
+            Ok(())
+        } else {
+            Err(Error::serialization(format!(
+                "an auto model's online_scale.log_factor must be in [{lo}, {hi}], got {}",
+                self.log_factor
+            )))
         }
     }
 }
@@ -2035,6 +2155,101 @@ mod tests {
             ..short
         };
         assert!(IntervalCalibration::estimate(&none, None, &yv, h).is_none());
+    }
+
+    /// Updates `m` with `level + spread * e` for shuffled normal `e`, returning the share of
+    /// values outside the 90 % one-step interval issued before each.
+    fn miss_share(m: &mut FittedAuto, level: f64, spread: f64, n: usize) -> f64 {
+        let mut missed = 0;
+        for e in stratified_normal(n) {
+            let y = level + spread * e;
+            let iv = m.predict(1, 0.9).unwrap().intervals.unwrap();
+            missed += usize::from(y < iv.lower[0] || y > iv.upper[0]);
+            m.update(y).unwrap();
+        }
+        missed as f64 / n as f64
+    }
+
+    fn level_model() -> FittedAuto {
+        let y: Vec<f64> = stratified_normal(2_000).iter().map(|e| 100.0 + e).collect();
+        Auto {
+            periods: Some(vec![]),
+            ..Auto::default()
+        }
+        .fit(&y)
+        .unwrap()
+    }
+
+    #[test]
+    fn the_online_scale_brings_one_step_coverage_back_to_the_level_when_the_noise_changes() {
+        // noise three times what the model was fitted on: at first about half the values miss
+        // (|3e| > 1.64σ); the factor rises until about one in ten does
+        let mut m = level_model();
+        assert_eq!(m.online_scale, Some(OnlineScale::default()));
+        let half = |m: &FittedAuto| {
+            let iv = m.predict(1, 0.9).unwrap().intervals.unwrap();
+            (iv.upper[0] - iv.lower[0]) / 2.0
+        };
+        let fitted_half = half(&m);
+        let early = miss_share(&mut m, 100.0, 3.0, 20);
+        let settled = miss_share(&mut m, 100.0, 3.0, 2_000);
+        assert!(early > 0.35, "early misses {early}");
+        assert!((0.07..=0.13).contains(&settled), "settled misses {settled}");
+        // (the model's own error variance follows part of the way; the factor does the rest)
+        let wide = m.online_scale.unwrap().factor();
+        assert!(wide > 1.1, "factor {wide}");
+        assert!(half(&m) > 2.0 * fitted_half);
+        // calmer than fitted: the factor falls below 1, no lower than the floor
+        let calm = miss_share(&mut m, 100.0, 0.3, 3_000);
+        assert!(calm < 0.12, "calm misses {calm}");
+        let narrow = m.online_scale.unwrap().factor();
+        assert!(narrow < 1.0, "factor {narrow}");
+        assert!(narrow >= CALIBRATION_MIN_FACTOR - 1e-12);
+        // intervals stay nested at every level, centred on the point
+        let fc50 = m.predict(3, 0.5).unwrap();
+        let fc90 = m.predict(3, 0.9).unwrap();
+        let (i50, i90) = (fc50.intervals.unwrap(), fc90.intervals.unwrap());
+        for j in 0..3 {
+            assert!(i90.lower[j] < i50.lower[j] && i50.upper[j] < i90.upper[j]);
+            assert_eq!(fc50.point[j], fc90.point[j]);
+        }
+    }
+
+    #[test]
+    fn the_online_scale_round_trips_and_old_snapshots_keep_their_intervals() {
+        let mut m = level_model();
+        miss_share(&mut m, 100.0, 3.0, 200);
+        let json = serde_json::to_value(&m).unwrap();
+        assert!(json["online_scale"]["log_factor"].as_f64().unwrap() > 0.0);
+        let back = crate::forecast::FittedModel::from_json(
+            &serde_json::to_string(&crate::forecast::FittedModel::Auto(m.clone())).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(back, crate::forecast::FittedModel::Auto(m.clone()));
+        // a snapshot from before the online scale: updates leave its intervals' width alone
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("online_scale");
+        let mut old: FittedAuto = serde_json::from_value(old).unwrap();
+        assert_eq!(old.online_scale, None);
+        let mut rescaled = old.clone();
+        rescaled.online_scale = Some(OnlineScale::default());
+        miss_share(&mut old, 100.0, 3.0, 200);
+        miss_share(&mut rescaled, 100.0, 3.0, 200);
+        assert_eq!(old.online_scale, None);
+        let width = |m: &FittedAuto| {
+            let iv = m.predict(1, 0.9).unwrap().intervals.unwrap();
+            iv.upper[0] - iv.lower[0]
+        };
+        let k = rescaled.online_scale.unwrap().factor();
+        assert!(k > 1.2, "factor {k}");
+        assert!((width(&rescaled) - k * width(&old)).abs() < 1e-9 * width(&rescaled));
+        // a factor outside its bounds is refused, naming the field
+        let mut broken = json;
+        broken["online_scale"]["log_factor"] = serde_json::json!(10.0);
+        broken["kind"] = serde_json::json!("auto");
+        let err = crate::forecast::FittedModel::from_json(&broken.to_string()).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Serialization);
+        assert!(err.message().contains("online_scale.log_factor"), "{err}");
     }
 
     #[test]

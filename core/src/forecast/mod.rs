@@ -367,6 +367,24 @@ impl Predict for FittedModel {
     }
 }
 
+impl FittedModel {
+    /// The forecast the predictive source provisions to: as [`Predict::predict_into`], but an
+    /// automatic model's intervals carry the calibration of its fit without the online
+    /// rescaling that follows their one-step coverage (`FittedAuto::predict_without_online_scale`
+    /// says why).
+    pub(crate) fn predict_for_provisioning(
+        &self,
+        horizon: usize,
+        level: Option<f64>,
+        out: &mut Forecast,
+    ) -> Result<()> {
+        match self {
+            FittedModel::Auto(m) => m.predict_without_online_scale(horizon, level, out),
+            other => other.predict_into(horizon, level, out),
+        }
+    }
+}
+
 impl Update for FittedModel {
     fn update(&mut self, y: f64) -> Result<()> {
         match self {

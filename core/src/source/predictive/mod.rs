@@ -771,7 +771,9 @@ pub(crate) fn propose(
     };
     // a model that declines to forecast (worse than repeating the last value) leaves the
     // decision to the reactive sources
-    let predicted = model.predict_into(steps, level, &mut forecast).is_ok()
+    let predicted = model
+        .predict_for_provisioning(steps, level, &mut forecast)
+        .is_ok()
         && forecast.point.iter().all(|v| v.is_finite());
     if !predicted {
         "no forecast: the model does worse than repeating the last value"
