@@ -113,3 +113,31 @@ pub fn per_pod_input(pods: usize, now_ms: i64) -> DecisionInput {
         ..DecisionInput::default()
     }
 }
+
+/// A week of 5-minute load (2016 steps, issue 15's unit of work): a daily cycle, a quieter
+/// weekend and deterministic noise, so that every policy scales up and down and the predictive
+/// source has a season to learn.
+///
+/// # Panics
+/// Never: the timestamps are regular and the values finite.
+#[must_use]
+pub fn week_5min_trace() -> replicast::sim::Trace {
+    const STEPS: i64 = 7 * 288;
+    // a fixed linear congruential generator: the same noise on every run and machine
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut noise = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let values = (0..STEPS)
+        .map(|k| {
+            let day = (k as f64 / 288.0) * std::f64::consts::TAU;
+            let weekend = if k / 288 >= 5 { 0.6 } else { 1.0 };
+            weekend * (500.0 + 350.0 * (day - 1.5).sin()) * (1.0 + 0.15 * noise())
+        })
+        .collect();
+    replicast::sim::Trace::new((0..STEPS).map(|k| k * 300).collect(), values)
+        .expect("a regular, finite trace")
+}

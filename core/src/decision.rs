@@ -243,6 +243,38 @@ pub struct Decision {
     pub vertical: Option<VerticalDecision>,
 }
 
+impl Decision {
+    /// A decision that holds `current` replicas and explains nothing yet.
+    pub(crate) fn blank(current: u32) -> Self {
+        Self {
+            replicas: current,
+            current_replicas: current,
+            rescale: false,
+            proposals: Vec::new(),
+            steps: Vec::new(),
+            conditions: Vec::new(),
+            errors: Vec::new(),
+            keda: None,
+            kpa: None,
+            vertical: None,
+        }
+    }
+
+    /// Back to [`Decision::blank`], keeping the lists' buffers (a replay reuses one decision).
+    pub(crate) fn reset(&mut self, current: u32) {
+        self.replicas = current;
+        self.current_replicas = current;
+        self.rescale = false;
+        self.proposals.clear();
+        self.steps.clear();
+        self.conditions.clear();
+        self.errors.clear();
+        self.keda = None;
+        self.kpa = None;
+        self.vertical = None;
+    }
+}
+
 impl fmt::Display for Decision {
     /// A multi-line human summary: the verdict, each proposal, each step, each condition.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -47,30 +47,38 @@ impl Scaler {
                     .map_or(DEFAULT_NAMESPACE, HpaSource::namespace),
             };
             for (metric, metric_input) in self.metrics.iter().zip(metric_inputs) {
-                let name = metric.describe();
                 match hpa::metric_proposal(metric, metric_input, &ctx) {
                     Ok(p) => {
                         combined = Some(combined.map_or(p.replicas, |c| c.max(p.replicas)));
-                        decision.proposals.push(Proposal {
-                            source,
-                            name,
-                            replicas: Some(p.replicas.max(0) as u32),
-                            reason: p.summary(),
-                        });
+                        if self.explain {
+                            decision.proposals.push(Proposal {
+                                source,
+                                name: metric.describe(),
+                                replicas: Some(p.replicas.max(0) as u32),
+                                reason: p.summary(),
+                            });
+                        }
                     }
                     Err(f) => {
                         // the texts the controller reports: the metric's sync error, its
                         // warning event, and (for the first failure) the condition message
                         failures += 1;
-                        decision.errors.push(f.error.clone());
-                        decision.proposals.push(Proposal {
-                            source,
-                            name,
-                            replicas: None,
-                            reason: f.message.clone(),
-                        });
+                        if self.explain {
+                            decision.errors.push(f.error.clone());
+                            decision.proposals.push(Proposal {
+                                source,
+                                name: metric.describe(),
+                                replicas: None,
+                                reason: f.message.clone(),
+                            });
+                        }
                         if first_failure.is_none() {
-                            first_failure = Some((f.reason, f.condition_message()));
+                            let message = if self.explain {
+                                f.condition_message()
+                            } else {
+                                String::new()
+                            };
+                            first_failure = Some((f.reason, message));
                         }
                     }
                 }
@@ -78,20 +86,23 @@ impl Scaler {
         }
         if let Some(spec) = &self.spec.threshold {
             // the signals were checked in `check_input`, so this proposal cannot fail
-            if let Ok(p) = threshold::threshold_proposal(
+            if let Ok(p) = threshold::proposal(
                 spec,
                 input.current_replicas,
                 &input.signals,
                 input.healthy,
+                self.explain,
             ) {
                 let replicas = i32::try_from(p.replicas).unwrap_or(i32::MAX);
                 combined = Some(combined.map_or(replicas, |c| c.max(replicas)));
-                decision.proposals.push(Proposal {
-                    source: SourceKind::Threshold,
-                    name: "threshold bands".to_owned(),
-                    replicas: Some(p.replicas),
-                    reason: p.reason,
-                });
+                if self.explain {
+                    decision.proposals.push(Proposal {
+                        source: SourceKind::Threshold,
+                        name: "threshold bands".to_owned(),
+                        replicas: Some(p.replicas),
+                        reason: p.reason,
+                    });
+                }
             }
         }
         if let (Some(kpa), Some(scale)) = (&self.kpa, kpa_scale) {
@@ -102,12 +113,14 @@ impl Scaler {
             if let Some(pods) = scale.desired_pod_count {
                 combined = Some(combined.map_or(pods, |c| c.max(pods)));
             }
-            decision.proposals.push(Proposal {
-                source: SourceKind::Kpa,
-                name: format!("knative kpa ({})", kpa.spec().metric.as_str()),
-                replicas: scale.desired_pod_count.map(|p| p.max(0) as u32),
-                reason: kpa_reason(kpa, scale),
-            });
+            if self.explain {
+                decision.proposals.push(Proposal {
+                    source: SourceKind::Kpa,
+                    name: format!("knative kpa ({})", kpa.spec().metric.as_str()),
+                    replicas: scale.desired_pod_count.map(|p| p.max(0) as u32),
+                    reason: kpa_reason(kpa, scale),
+                });
+            }
         }
         if let Some(p) = forecast {
             if p.acts
@@ -116,45 +129,51 @@ impl Scaler {
                 let replicas = i32::try_from(r).unwrap_or(i32::MAX);
                 combined = Some(combined.map_or(replicas, |c| c.max(replicas)));
             }
-            decision.proposals.push(Proposal {
-                source: SourceKind::Predictive,
-                name: if p.acts {
-                    "load forecast"
-                } else {
-                    "load forecast (forecast only)"
-                }
-                .to_owned(),
-                replicas: p.replicas,
-                reason: p.reason,
-            });
+            if self.explain {
+                decision.proposals.push(Proposal {
+                    source: SourceKind::Predictive,
+                    name: if p.acts {
+                        "load forecast"
+                    } else {
+                        "load forecast (forecast only)"
+                    }
+                    .to_owned(),
+                    replicas: p.replicas,
+                    reason: p.reason,
+                });
+            }
         }
         if let Some((reason, message)) = first_failure {
             let value = combined.unwrap_or(0);
             if combined.is_none() || value < current {
-                set_condition(
-                    &mut decision.conditions,
-                    Condition::new(ConditionType::ScalingActive, false, reason, message),
-                );
+                if self.explain {
+                    set_condition(
+                        &mut decision.conditions,
+                        Condition::new(ConditionType::ScalingActive, false, reason, message),
+                    );
+                }
                 if failures > 0 && combined.is_some() {
                     decision.steps.push(Step {
                         stage: Stage::MetricFailure,
                         from: value.max(0) as u32,
                         to: input.current_replicas,
-                        reason: "a metric failed: holding instead of scaling down".to_owned(),
+                        reason: self.explained("a metric failed: holding instead of scaling down"),
                     });
                 }
                 return None;
             }
         }
-        set_condition(
-            &mut decision.conditions,
-            Condition::new(
-                ConditionType::ScalingActive,
-                true,
-                ConditionReason::ValidMetricFound,
-                "the scaler was able to compute a replica count",
-            ),
-        );
+        if self.explain {
+            set_condition(
+                &mut decision.conditions,
+                Condition::new(
+                    ConditionType::ScalingActive,
+                    true,
+                    ConditionReason::ValidMetricFound,
+                    "the scaler was able to compute a replica count",
+                ),
+            );
+        }
         if combined.is_none() && self.kpa.is_some() {
             // the KPA without data: its reconciler decides what an unknown scale does
             return None;
@@ -167,7 +186,7 @@ impl Scaler {
                 stage: Stage::Combine,
                 from: input.current_replicas,
                 to: value.max(0) as u32,
-                reason: "largest proposal".to_owned(),
+                reason: self.explained("largest proposal"),
             });
         }
         Some(value)

@@ -37,10 +37,14 @@ impl Scaler {
                     stage: Stage::Cooldown,
                     from: value as u32,
                     to: input.current_replicas,
-                    reason: format!(
-                        "{direction} cooldown of {window_s}s since the last rescale has {}s left",
-                        (until - now + 999) / 1000
-                    ),
+                    reason: if self.explain {
+                        format!(
+                            "{direction} cooldown of {window_s}s since the last rescale has {}s left",
+                            (until - now + 999) / 1000
+                        )
+                    } else {
+                        String::new()
+                    },
                 });
                 value = current;
             }
@@ -55,7 +59,7 @@ impl Scaler {
                 stage: Stage::ScaleFromZero,
                 from: value as u32,
                 to: min as u32,
-                reason: "scaled to zero by the autoscaler: back to min_replicas".to_owned(),
+                reason: self.explained("scaled to zero by the autoscaler: back to min_replicas"),
             });
             value = min;
         }
@@ -152,50 +156,62 @@ impl Scaler {
         } else {
             clamp_only(prenormalized, min, max)
         };
-        set_condition(
-            &mut decision.conditions,
-            Condition::new(
-                ConditionType::AbleToScale,
-                true,
-                stabilized.reason,
-                match stabilized.reason {
-                    ConditionReason::ScaleDownStabilized => {
-                        "recent recommendations were higher than current one, applying the highest recent recommendation"
-                    }
-                    ConditionReason::ScaleUpStabilized => {
-                        "recent recommendations were lower than current one, applying the lowest recent recommendation"
-                    }
-                    _ => "the scaler is ready for a new scale",
-                },
-            ),
-        );
+        if self.explain {
+            set_condition(
+                &mut decision.conditions,
+                Condition::new(
+                    ConditionType::AbleToScale,
+                    true,
+                    stabilized.reason,
+                    match stabilized.reason {
+                        ConditionReason::ScaleDownStabilized => {
+                            "recent recommendations were higher than current one, applying the highest recent recommendation"
+                        }
+                        ConditionReason::ScaleUpStabilized => {
+                            "recent recommendations were lower than current one, applying the lowest recent recommendation"
+                        }
+                        _ => "the scaler is ready for a new scale",
+                    },
+                ),
+            );
+        }
         if let Some((held, need)) = forecast_scale_in {
             // said even when the value is this decision's own proposal: the window was skipped
             decision.steps.push(Step {
                 stage: Stage::Stabilization,
                 from: prenormalized.max(0) as u32,
                 to: stabilized.replicas.max(0) as u32,
-                reason: format!(
-                    "scale-in on forecast: the stabilization window would hold {held}; the forecast needs {need} over the scale-in window"
-                ),
+                reason: if self.explain {
+                    format!(
+                        "scale-in on forecast: the stabilization window would hold {held}; the forecast needs {need} over the scale-in window"
+                    )
+                } else {
+                    String::new()
+                },
             });
         } else if stabilized.replicas != prenormalized {
             decision.steps.push(Step {
                 stage: Stage::Stabilization,
                 from: prenormalized as u32,
                 to: stabilized.replicas.max(0) as u32,
-                reason: stabilized.reason.to_string(),
+                reason: if self.explain {
+                    stabilized.reason.to_string()
+                } else {
+                    String::new()
+                },
             });
         }
-        set_condition(
-            &mut decision.conditions,
-            Condition::new(
-                ConditionType::ScalingLimited,
-                limited.limited,
-                limited.reason,
-                limit_message(limited.reason),
-            ),
-        );
+        if self.explain {
+            set_condition(
+                &mut decision.conditions,
+                Condition::new(
+                    ConditionType::ScalingLimited,
+                    limited.limited,
+                    limited.reason,
+                    limit_message(limited.reason),
+                ),
+            );
+        }
         if limited.replicas != stabilized.replicas {
             let stage = match limited.reason {
                 ConditionReason::ScaleUpLimit | ConditionReason::ScaleDownLimit => Stage::RateLimit,
@@ -205,7 +221,11 @@ impl Scaler {
                 stage,
                 from: stabilized.replicas.max(0) as u32,
                 to: limited.replicas.max(0) as u32,
-                reason: limited.reason.to_string(),
+                reason: if self.explain {
+                    limited.reason.to_string()
+                } else {
+                    String::new()
+                },
             });
         }
         limited.replicas

@@ -76,6 +76,11 @@ pub struct Scaler {
     kpa: Option<Kpa>,
     /// The vertical recommender.
     vpa: Option<Vpa>,
+    /// Whether decisions carry their explanation (reasons, step descriptions, condition
+    /// messages). Always true for a public `Scaler`; a replay ([`crate::sim::simulate`]) reads
+    /// only the replica count and decides on a copy without it ([`Scaler::quiet`]), which skips
+    /// formatting text it would throw away. The replica count never depends on it.
+    explain: bool,
 }
 
 impl Scaler {
@@ -115,6 +120,27 @@ impl Scaler {
             formula: None,
             kpa: None,
             vpa: None,
+            explain: true,
+        }
+    }
+
+    /// A copy that decides without explaining: the same replicas and state, but proposals,
+    /// conditions and error messages are left out and steps keep only their stage (empty
+    /// reasons). For replays that read only [`Decision::replicas`], with
+    /// [`Scaler::decide_replicas`].
+    pub(crate) fn quiet(&self) -> Self {
+        Self {
+            explain: false,
+            ..self.clone()
+        }
+    }
+
+    /// A step's fixed reason, or nothing on a [`Scaler::quiet`] copy (no allocation).
+    fn explained(&self, reason: &str) -> String {
+        if self.explain {
+            reason.to_owned()
+        } else {
+            String::new()
         }
     }
 
@@ -148,6 +174,30 @@ impl Scaler {
     /// values, a timestamp before the previous decision's, the wrong number of metric inputs);
     /// `state` is then left untouched.
     pub fn decide(&self, state: &mut ScalerState, input: &DecisionInput) -> Result<Decision> {
+        let mut decision = Decision::blank(input.current_replicas);
+        self.decide_into(state, input, &mut decision)?;
+        Ok(decision)
+    }
+
+    /// Decides like [`Scaler::decide`], into `scratch` (its buffers reused from one decision to
+    /// the next), and returns the replicas: the replay's loop, which allocates nothing per
+    /// decision on a [`Scaler::quiet`] copy.
+    pub(crate) fn decide_replicas(
+        &self,
+        state: &mut ScalerState,
+        input: &DecisionInput,
+        scratch: &mut Decision,
+    ) -> Result<u32> {
+        self.decide_into(state, input, scratch)?;
+        Ok(scratch.replicas)
+    }
+
+    fn decide_into(
+        &self,
+        state: &mut ScalerState,
+        input: &DecisionInput,
+        decision: &mut Decision,
+    ) -> Result<()> {
         // everything that can fail is checked first, so the state is only changed on success
         self.check_input(state, input)?;
         let vertical = match &self.vpa {
@@ -165,7 +215,8 @@ impl Scaler {
             }
             None => None,
         };
-        Ok(self.run(state, input, vertical))
+        self.run(state, input, vertical, decision);
+        Ok(())
     }
 
     /// Decides for many workloads: `states[i]` with `inputs[i]`. Each result is independent;
@@ -317,7 +368,8 @@ impl Scaler {
         state: &mut ScalerState,
         input: &DecisionInput,
         vertical: Option<(VpaState, VerticalRecommendation)>,
-    ) -> Decision {
+        decision: &mut Decision,
+    ) {
         // the vertical half first: the horizontal sources see the requests it applies
         let mut vertical_decision = None;
         let mut recomputed = None;
@@ -338,33 +390,29 @@ impl Scaler {
             vertical_decision = Some(v);
         }
         let input = recomputed.as_ref().unwrap_or(input);
-        let mut decision = self.run_horizontal(state, input);
+        self.run_horizontal(state, input, decision);
         decision.vertical = vertical_decision;
-        decision
     }
 
-    fn run_horizontal(&self, state: &mut ScalerState, input: &DecisionInput) -> Decision {
+    fn run_horizontal(
+        &self,
+        state: &mut ScalerState,
+        input: &DecisionInput,
+        decision: &mut Decision,
+    ) {
         let now = input.now_ms;
         let current = input.current_replicas as i32;
         let min = self.hpa_min_replicas() as i32;
         let max = self.spec.max_replicas as i32;
-        let mut decision = Decision {
-            replicas: input.current_replicas,
-            current_replicas: input.current_replicas,
-            rescale: false,
-            proposals: Vec::new(),
-            steps: Vec::new(),
-            conditions: vec![Condition::new(
+        decision.reset(input.current_replicas);
+        if self.explain {
+            decision.conditions.push(Condition::new(
                 ConditionType::AbleToScale,
                 true,
                 ConditionReason::SucceededGetScale,
                 "the scaler was able to read the current replicas",
-            )],
-            errors: Vec::new(),
-            keda: None,
-            kpa: None,
-            vertical: None,
-        };
+            ));
+        }
         if self.runs_hpa_math() && state.hpa.recommendations.is_none() {
             // Upstream stamps the seed a few microseconds before the comparisons of the same
             // sync; one millisecond before `now` is the nearest instant we can represent.
@@ -402,7 +450,13 @@ impl Scaler {
         let mut forecast = self.spec.predictive.as_ref().map(|spec| {
             let empty = PredictiveState::default();
             let predictive_state = state.predictive.as_ref().unwrap_or(&empty);
-            predictive::propose(spec, predictive_state, self.spec.max_replicas, now)
+            predictive::propose(
+                spec,
+                predictive_state,
+                self.spec.max_replicas,
+                now,
+                self.explain,
+            )
         });
         let forecast_acts = forecast.as_ref().is_some_and(|p| p.acts);
         let scale_in_to = forecast
@@ -445,18 +499,20 @@ impl Scaler {
         // scale, scale to zero): no HPA early exits
         let hpa_exits = self.kpa.is_none();
         if hpa_exits && current == 0 && !self.scale_from_zero_allowed(&state.hpa) {
-            set_condition(
-                &mut decision.conditions,
-                Condition::new(
-                    ConditionType::ScalingActive,
-                    false,
-                    ConditionReason::ScalingDisabled,
-                    "scaling is disabled since the replica count of the target is zero",
-                ),
-            );
+            if self.explain {
+                set_condition(
+                    &mut decision.conditions,
+                    Condition::new(
+                        ConditionType::ScalingActive,
+                        false,
+                        ConditionReason::ScalingDisabled,
+                        "scaling is disabled since the replica count of the target is zero",
+                    ),
+                );
+            }
             if keda_evaluation.is_none() {
                 state.last_decision_ms = Some(now);
-                return decision;
+                return;
             }
             // KEDA's activation loop owns zero
             desired = 0;
@@ -466,32 +522,32 @@ impl Scaler {
                 stage: Stage::Bounds,
                 from: input.current_replicas,
                 to: desired as u32,
-                reason: if current > max {
-                    "Current number of replicas above Spec.MaxReplicas".to_owned()
+                reason: self.explained(if current > max {
+                    "Current number of replicas above Spec.MaxReplicas"
                 } else {
-                    "Current number of replicas below Spec.MinReplicas".to_owned()
-                },
+                    "Current number of replicas below Spec.MinReplicas"
+                }),
             });
         } else {
             let kpa_scale = kpa_tick.as_ref().map(|(_, scale)| scale);
-            desired = match self.combine(input, metric_inputs, kpa_scale, forecast, &mut decision) {
+            desired = match self.combine(input, metric_inputs, kpa_scale, forecast, decision) {
                 Some(combined) => {
-                    self.hysteresis(state, input, combined, scale_in_to, floor, &mut decision)
+                    self.hysteresis(state, input, combined, scale_in_to, floor, decision)
                 }
                 // nothing to act on: the KPA reconciler passes an unknown scale through
                 None if self.kpa.is_some() => -1,
                 // The invalid-metric rule holds the target, but a scheduled floor is a minimum
                 // like min_replicas, which the bounds check above enforces without metrics too.
-                None => raise_to_floor(current, floor, self.spec.max_replicas, &mut decision),
+                None => raise_to_floor(current, floor, self.spec.max_replicas, decision),
             };
         }
         if let (Some(kpa), Some((kpa_input, scale))) = (&self.kpa, kpa_tick) {
-            desired = reconcile_kpa(kpa, state, &kpa_input, scale, desired, &mut decision);
+            desired = reconcile_kpa(kpa, state, &kpa_input, scale, desired, decision);
         }
         if let (Some(spec), Some(evaluation)) = (&self.spec.keda, keda_evaluation) {
-            desired = self.activate(state, spec, evaluation, input, desired, &mut decision);
+            desired = self.activate(state, spec, evaluation, input, desired, decision);
         }
-        self.finish(state, current, desired, now, decision)
+        self.finish(state, current, desired, now, decision);
     }
 
     /// KEDA's scale loop on the HPA's value, and what it remembers.
@@ -543,20 +599,22 @@ impl Scaler {
         current: i32,
         desired: i32,
         now: Timestamp,
-        mut decision: Decision,
-    ) -> Decision {
+        decision: &mut Decision,
+    ) {
         if desired != current {
             decision.rescale = true;
             decision.replicas = desired as u32;
-            set_condition(
-                &mut decision.conditions,
-                Condition::new(
-                    ConditionType::AbleToScale,
-                    true,
-                    ConditionReason::SucceededRescale,
-                    format!("the scaler recommends a new size of {desired}"),
-                ),
-            );
+            if self.explain {
+                set_condition(
+                    &mut decision.conditions,
+                    Condition::new(
+                        ConditionType::AbleToScale,
+                        true,
+                        ConditionReason::SucceededRescale,
+                        format!("the scaler recommends a new size of {desired}"),
+                    ),
+                );
+            }
             // KEDA's scale loop acts on the target directly: the HPA it generates records no
             // scale event for it (its rate limits count only its own rescales)
             let by_activation = decision
@@ -572,14 +630,13 @@ impl Scaler {
                     now,
                 );
             }
-            self.track_scaled_to_zero(state, current, desired, &mut decision);
+            self.track_scaled_to_zero(state, current, desired, decision);
             if let Some(predictive_state) = &mut state.predictive {
                 predictive_state.note_rescale(current, desired, now);
             }
             state.last_rescale_ms = Some(now);
         }
         state.last_decision_ms = Some(now);
-        decision
     }
 
     fn track_scaled_to_zero(
@@ -601,6 +658,9 @@ impl Scaler {
         let to_zero =
             current > 0 && desired == 0 && self.spec.min_replicas == 0 && has_object_or_external;
         state.hpa.scaled_to_zero = Some(to_zero);
+        if !self.explain {
+            return;
+        }
         decision.conditions.push(Condition::new(
             ConditionType::ScaledToZero,
             to_zero,

@@ -71,6 +71,11 @@ impl ScalerState {
         self.predictive.as_ref()?.forecast_next(level)
     }
 
+    /// Where the sample [`Self::forecast_next`] would forecast starts (`None` without one).
+    pub(crate) fn next_sample_start_ms(&self) -> Option<crate::time::Timestamp> {
+        self.predictive.as_ref()?.last_sample_ms()
+    }
+
     /// A state carrying an existing HPA controller history (e.g. migrated from a controller).
     #[must_use]
     pub fn with_hpa_history(history: HpaHistory) -> Self {

@@ -79,7 +79,7 @@ pub use defaults::{
 pub use trace::Trace;
 pub use tune::{HeldOut, TuneGrid, TuneResult, tune};
 
-use crate::decision::{DecisionInput, LoadSamples};
+use crate::decision::{Decision, DecisionInput, LoadSamples};
 use crate::error::{Error, Result};
 use crate::scaler::{Scaler, ScalerState};
 use crate::source::hpa::MetricInput;
@@ -246,89 +246,137 @@ fn needed(load: f64, capacity: f64) -> u32 {
     }
 }
 
+/// What each HPA metric (or KEDA trigger) is fed: the utilization, the load per ready replica,
+/// or the total load.
+#[derive(Debug, Clone, Copy)]
+enum Fed {
+    Utilization,
+    PerReplica,
+    Load,
+}
+
 /// The observation a policy gets at a decision: the load of the steps since the previous one
 /// (`recent`, each `step_s` long), and the utilization their mean put on the ready replicas.
-fn observation(
-    scaler: &Scaler,
-    now_ms: i64,
-    provisioned: u32,
-    ready: u32,
-    recent: &[f64],
+/// Built once per replay and updated in place, so that a decision allocates nothing.
+#[derive(Debug)]
+struct Observer<'a> {
+    input: DecisionInput,
+    fed: Vec<Fed>,
+    kpa: Option<&'a KpaSpec>,
     step_s: i64,
-    capacity: f64,
-) -> DecisionInput {
-    let load = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
-    let utilization = 100.0 * load / (f64::from(ready.max(1)) * capacity);
-    let per_replica = load / f64::from(ready.max(1));
-    // the HPA's metrics, or a KEDA ScaledObject's triggers: each sees the trace's load
-    let spec = scaler.spec();
-    let metric_specs = match (&spec.hpa, &spec.keda) {
-        (Some(hpa), _) => Some(hpa.defaulted_metrics()),
-        (None, Some(keda)) => Some(keda.trigger_metrics()),
-        (None, None) => None,
-    };
-    let metrics = metric_specs
-        .map(|specs| {
-            specs
-                .iter()
-                .map(|m| {
-                    let value = match m.target().map(|t| t.kind) {
-                        Some(TargetType::Utilization) => utilization,
+}
+
+impl<'a> Observer<'a> {
+    fn new(scaler: &'a Scaler, step_s: i64) -> Self {
+        // the HPA's metrics, or a KEDA ScaledObject's triggers: each sees the trace's load
+        let spec = scaler.spec();
+        let metric_specs = match (&spec.hpa, &spec.keda) {
+            (Some(hpa), _) => Some(hpa.defaulted_metrics()),
+            (None, Some(keda)) => Some(keda.trigger_metrics()),
+            (None, None) => None,
+        };
+        let fed: Vec<Fed> = metric_specs
+            .map(|specs| {
+                specs
+                    .iter()
+                    .map(|m| match m.target().map(|t| t.kind) {
+                        Some(TargetType::Utilization) => Fed::Utilization,
                         Some(TargetType::AverageValue)
                             if !matches!(
                                 m,
                                 MetricSpec::Object { .. } | MetricSpec::External { .. }
                             ) =>
                         {
-                            per_replica
+                            Fed::PerReplica
                         }
-                        _ => load,
-                    };
-                    MetricInput::Aggregated {
-                        value,
-                        ready_replicas: ready,
-                    }
+                        _ => Fed::Load,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let input = DecisionInput {
+            metrics: fed
+                .iter()
+                .map(|_| MetricInput::Aggregated {
+                    value: 0.0,
+                    ready_replicas: 0,
                 })
-                .collect()
-        })
-        .unwrap_or_default();
-    DecisionInput {
-        now_ms,
-        current_replicas: provisioned,
-        status_replicas: Some(provisioned),
-        ready_replicas: Some(ready),
-        pods: None,
-        metrics,
-        load: None,
-        load_since_ms: None,
-        load_samples: scaler.spec().predictive.as_ref().map(|_| LoadSamples {
-            step_ms: step_s.saturating_mul(1000),
-            values: recent.to_vec(),
-        }),
-        signals: [
-            ("cpu".to_owned(), utilization),
-            ("utilization".to_owned(), utilization),
-            ("load".to_owned(), load),
-        ]
-        .into_iter()
-        .collect(),
-        healthy: None,
-        kpa: spec
-            .kpa
-            .as_ref()
-            .map(|kpa| kpa_samples(kpa, now_ms, recent, step_s)),
-        container_usage: Vec::new(),
-        container_resources: Vec::new(),
+                .collect(),
+            load_samples: spec.predictive.as_ref().map(|_| LoadSamples {
+                step_ms: step_s.saturating_mul(1000),
+                values: Vec::new(),
+            }),
+            signals: ["cpu", "utilization", "load"]
+                .into_iter()
+                .map(|name| (name.to_owned(), 0.0))
+                .collect(),
+            kpa: spec.kpa.as_ref().map(|_| KpaObservation::default()),
+            ..DecisionInput::default()
+        };
+        Self {
+            input,
+            fed,
+            kpa: spec.kpa.as_ref(),
+            step_s,
+        }
+    }
+
+    fn observe(
+        &mut self,
+        now_ms: i64,
+        provisioned: u32,
+        ready: u32,
+        recent: &[f64],
+        capacity: f64,
+    ) -> &DecisionInput {
+        let load = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
+        let utilization = 100.0 * load / (f64::from(ready.max(1)) * capacity);
+        let per_replica = load / f64::from(ready.max(1));
+        let input = &mut self.input;
+        input.now_ms = now_ms;
+        input.current_replicas = provisioned;
+        input.status_replicas = Some(provisioned);
+        input.ready_replicas = Some(ready);
+        for (metric, fed) in input.metrics.iter_mut().zip(&self.fed) {
+            let value = match fed {
+                Fed::Utilization => utilization,
+                Fed::PerReplica => per_replica,
+                Fed::Load => load,
+            };
+            *metric = MetricInput::Aggregated {
+                value,
+                ready_replicas: ready,
+            };
+        }
+        if let Some(samples) = &mut input.load_samples {
+            samples.values.clear();
+            samples.values.extend_from_slice(recent);
+        }
+        // the threshold source's signals: `cpu` and `utilization` the same percentage
+        for (name, value) in &mut input.signals {
+            *value = if name == "load" { load } else { utilization };
+        }
+        if let (Some(kpa), Some(observation)) = (self.kpa, &mut input.kpa) {
+            kpa_samples(kpa, now_ms, recent, self.step_s, &mut observation.samples);
+        }
+        &self.input
     }
 }
 
-/// The KPA's one-second scrapes over the steps since the previous decision: each step's load
-/// held for its whole step (at most the last stable window of them, all the windows read).
-fn kpa_samples(kpa: &KpaSpec, now_ms: i64, recent: &[f64], step_s: i64) -> KpaObservation {
+/// The KPA's one-second scrapes over the steps since the previous decision, into `samples`:
+/// each step's load held for its whole step (at most the last stable window of them, all the
+/// windows read).
+fn kpa_samples(
+    kpa: &KpaSpec,
+    now_ms: i64,
+    recent: &[f64],
+    step_s: i64,
+    samples: &mut Vec<KpaSample>,
+) {
     let now_s = now_ms.div_euclid(1000);
     let oldest_s = now_s - i64::from(kpa.stable_window_s) + 1;
     let n = recent.len() as i64;
-    let mut samples = Vec::new();
+    samples.clear();
     for (i, value) in recent.iter().enumerate() {
         let end_s = now_s - (n - 1 - i as i64) * step_s;
         let start_s = (end_s - step_s + 1).max(oldest_s);
@@ -336,10 +384,6 @@ fn kpa_samples(kpa: &KpaSpec, now_ms: i64, recent: &[f64], step_s: i64) -> KpaOb
             time_ms: t * 1000,
             value: *value,
         }));
-    }
-    KpaObservation {
-        samples,
-        ..KpaObservation::default()
     }
 }
 
@@ -359,15 +403,26 @@ pub fn simulate(
     let capacity = fleet.capacity_per_replica;
     let step_s = trace.step_s();
     let every = fleet.steps_per_decision(trace);
+    // the replay reads only the replica count: decide without explanations, into one reused
+    // decision, from one reused observation
+    let quiet = scaler.quiet();
+    let mut observer = Observer::new(scaler, step_s);
+    let mut decision = Decision::blank(fleet.initial_replicas);
     let mut state = ScalerState::new();
     let mut provisioned = fleet.initial_replicas;
     let mut ready = fleet.initial_replicas;
     // replicas starting: (first step start at which they serve, count), oldest first
     let mut starting: VecDeque<(i64, u32)> = VecDeque::new();
-    let mut timeline = Timeline::default();
+    let n = trace.len();
+    let mut timeline = Timeline {
+        timestamps_s: Vec::with_capacity(n),
+        load: Vec::with_capacity(n),
+        ready: Vec::with_capacity(n),
+        provisioned: Vec::with_capacity(n),
+        needed: Vec::with_capacity(n),
+    };
     let mut forecasts: Vec<crate::source::predictive::NextSample> = Vec::new();
     let mut last_decision = 0;
-    let n = trace.len();
     for k in 0..n {
         let t = trace.timestamps_s()[k];
         while let Some(&(ready_at, count)) = starting.front() {
@@ -378,28 +433,25 @@ pub fn simulate(
             starting.pop_front();
         }
         if k > 0 && k % every == 0 {
-            let input = observation(
-                scaler,
+            let input = observer.observe(
                 t.saturating_mul(1000),
                 provisioned,
                 timeline.ready[k - 1],
                 &trace.values()[last_decision..k],
-                step_s,
                 capacity,
             );
             last_decision = k;
-            let decision = scaler
-                .decide(&mut state, &input)
+            let desired = quiet
+                .decide_replicas(&mut state, input, &mut decision)
                 .map_err(|e| e.context(format!("decision at t = {t} s")))?;
-            // one forecast per sample: the model changes only when a sample completes
-            if let Some(forecast) = state.forecast_next(0.9)
-                && forecasts
-                    .last()
-                    .is_none_or(|f| f.start_ms != forecast.start_ms)
+            // one forecast per sample: the model changes only when a sample completes, so it
+            // is asked only when a new sample is pending (the forecast starts where it does)
+            if let Some(start_ms) = state.next_sample_start_ms()
+                && forecasts.last().is_none_or(|f| f.start_ms != start_ms)
+                && let Some(forecast) = state.forecast_next(0.9)
             {
                 forecasts.push(forecast);
             }
-            let desired = decision.replicas;
             if desired > provisioned {
                 starting.push_back((t + i64::from(fleet.startup_s), desired - provisioned));
             } else {
@@ -615,4 +667,67 @@ pub fn score(timeline: &Timeline, capacity: f64, step_s: i64) -> Scores {
     s.actions_per_hour = actions as f64 / hours;
     s.direction_changes_per_hour = flips as f64 / hours;
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ScalerSpec;
+
+    /// The replay decides on a quiet copy of the scaler; every kind of source must come to the
+    /// same replicas and the same state as the explained `decide`, decision after decision.
+    #[test]
+    fn quiet_decisions_match_explained_ones() {
+        let values: Vec<f64> = (0..900)
+            .map(|i| {
+                let burst = if (300..360).contains(&(i % 450)) {
+                    400.0
+                } else {
+                    0.0
+                };
+                (60.0 + 50.0 * (f64::from(i) / 40.0).sin() + burst).max(0.0)
+            })
+            .collect();
+        let trace = Trace::new((0..900).map(|i| i * 60).collect(), values).unwrap();
+        let fleet = Fleet::for_trace(&trace, 10.0, 120, 0, 100);
+        let mut specs: Vec<ScalerSpec> = default_policies(&fleet, trace.step_s())
+            .unwrap()
+            .into_iter()
+            .map(|(_, spec)| spec)
+            .collect();
+        for yaml in [
+            "min_replicas: 0\nmax_replicas: 100\nkpa: {target: 10}\n",
+            "min_replicas: 0\nmax_replicas: 100\nkeda:\n  cooldown_period_s: 300\n  triggers: [{type: prometheus, name: rps, target: 7, activation_target: 5}]\n",
+            "min_replicas: 2\nmax_replicas: 30\nhpa:\n  metrics:\n    - {type: resource, resource: cpu, target: {type: utilization, average_utilization: 60}}\nbehavior:\n  scale_down: {stabilization_window_s: 300, policies: [{type: pods, value: 1, period_s: 60}]}\n",
+        ] {
+            specs.push(ScalerSpec::from_yaml(yaml).unwrap());
+        }
+        for spec in specs {
+            let scaler = Scaler::new(spec).unwrap();
+            let quiet = scaler.quiet();
+            let mut observer = Observer::new(&scaler, trace.step_s());
+            let (mut explained_state, mut quiet_state) = (ScalerState::new(), ScalerState::new());
+            let mut scratch = Decision::blank(0);
+            let (mut current, mut rescales) = (5, 0);
+            for k in 1..trace.len() {
+                let input = observer.observe(
+                    trace.timestamps_s()[k] * 1000,
+                    current,
+                    current,
+                    &trace.values()[k - 1..k],
+                    10.0,
+                );
+                let explained = scaler.decide(&mut explained_state, input).unwrap();
+                let replicas = quiet
+                    .decide_replicas(&mut quiet_state, input, &mut scratch)
+                    .unwrap();
+                assert_eq!(replicas, explained.replicas, "{:?} at {k}", scaler.spec());
+                assert_eq!(quiet_state, explained_state, "{:?} at {k}", scaler.spec());
+                assert!(scratch.proposals.is_empty() && scratch.conditions.is_empty());
+                rescales += usize::from(explained.rescale);
+                current = replicas;
+            }
+            assert!(rescales > 2, "{:?} never scaled", scaler.spec());
+        }
+    }
 }

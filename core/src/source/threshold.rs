@@ -62,6 +62,18 @@ pub fn threshold_proposal(
     signals: &BTreeMap<String, f64>,
     healthy: Option<bool>,
 ) -> Result<ThresholdProposal> {
+    proposal(spec, current_replicas, signals, healthy, true)
+}
+
+/// [`threshold_proposal`], with the reason only when `explain`: a replay reads only the
+/// replicas, and formatting the comparisons would cost more than deciding.
+pub(crate) fn proposal(
+    spec: &ThresholdSpec,
+    current_replicas: u32,
+    signals: &BTreeMap<String, f64>,
+    healthy: Option<bool>,
+    explain: bool,
+) -> Result<ThresholdProposal> {
     for (name, value) in signals {
         if !(value.is_finite() && *value >= 0.0) {
             return Err(Error::invalid_input(format!(
@@ -69,30 +81,44 @@ pub fn threshold_proposal(
             )));
         }
     }
+    // what decides is whether each list is empty; the texts are built only to explain
+    let (mut any_above, mut any_missing, mut any_not_below) = (false, false, false);
     let mut above = Vec::new();
     let mut missing = Vec::new();
     let mut not_below = Vec::new();
     for rule in &spec.rules {
         match signals.get(&rule.signal) {
-            None => missing.push(rule.signal.as_str()),
+            None => {
+                any_missing = true;
+                if explain {
+                    missing.push(rule.signal.as_str());
+                }
+            }
             Some(&v) if v > rule.scale_up_above => {
-                above.push(format!("{} {v} > {}", rule.signal, rule.scale_up_above));
+                any_above = true;
+                if explain {
+                    above.push(format!("{} {v} > {}", rule.signal, rule.scale_up_above));
+                }
             }
             Some(&v) => {
                 if let Some(down) = rule.scale_down_below
                     && v >= down
                 {
-                    not_below.push(format!("{} {v} >= {down}", rule.signal));
+                    any_not_below = true;
+                    if explain {
+                        not_below.push(format!("{} {v} >= {down}", rule.signal));
+                    }
                 }
             }
         }
     }
-    if !above.is_empty() {
+    let text = |build: &dyn Fn() -> String| if explain { build() } else { String::new() };
+    if any_above {
         let step = spec.scale_up_step.replicas_from(current_replicas);
         return Ok(ThresholdProposal {
             replicas: current_replicas.saturating_add(step),
             direction: Direction::Up,
-            reason: format!("{}: scale up by {step}", above.join(", ")),
+            reason: text(&|| format!("{}: scale up by {step}", above.join(", "))),
         });
     }
     let hold = |reason: String| ThresholdProposal {
@@ -100,23 +126,27 @@ pub fn threshold_proposal(
         direction: Direction::Hold,
         reason,
     };
-    if !not_below.is_empty() {
-        return Ok(hold(format!("inside the bands ({})", not_below.join(", "))));
+    if any_not_below {
+        return Ok(hold(text(&|| {
+            format!("inside the bands ({})", not_below.join(", "))
+        })));
     }
-    if !missing.is_empty() {
-        let mut reason = String::from("holding: no scale-down without every signal; missing ");
-        let _ = write!(reason, "{}", missing.join(", "));
-        return Ok(hold(reason));
+    if any_missing {
+        return Ok(hold(text(&|| {
+            let mut reason = String::from("holding: no scale-down without every signal; missing ");
+            let _ = write!(reason, "{}", missing.join(", "));
+            reason
+        })));
     }
     if healthy == Some(false) {
-        return Ok(hold(
-            "holding: the service is reported unhealthy, no scale-down".to_owned(),
-        ));
+        return Ok(hold(text(&|| {
+            "holding: the service is reported unhealthy, no scale-down".to_owned()
+        })));
     }
     let step = spec.scale_down_step.replicas_from(current_replicas);
     Ok(ThresholdProposal {
         replicas: current_replicas.saturating_sub(step),
         direction: Direction::Down,
-        reason: format!("every signal below its down-threshold: scale down by {step}"),
+        reason: text(&|| format!("every signal below its down-threshold: scale down by {step}")),
     })
 }

@@ -559,6 +559,12 @@ impl PredictiveState {
         sample.point.is_finite().then_some(sample)
     }
 
+    /// Where the pending sample starts: the start of the sample [`Self::forecast_next`]
+    /// forecasts (a replay asks for it only when this moves).
+    pub(crate) fn last_sample_ms(&self) -> Option<Timestamp> {
+        self.last_sample_ms
+    }
+
     /// Notes a rescale decided by the scaler.
     pub(crate) fn note_rescale(&mut self, current: i32, desired: i32, now_ms: Timestamp) {
         if desired > current {
@@ -704,11 +710,13 @@ pub(crate) fn record(
 }
 
 /// The proposal for the next lead: silent during warm-up (scheduled floors apply even then).
+/// Without `explain` the reasons are left empty (a replay reads only the replicas).
 pub(crate) fn propose(
     spec: &PredictiveSpec,
     state: &PredictiveState,
     max_replicas: u32,
     now_ms: Timestamp,
+    explain: bool,
 ) -> PredictiveProposal {
     let acts = spec.mode == PredictiveMode::ForecastAndScale;
     // the learned start-up sorts the recent delays: once per decision
@@ -725,13 +733,15 @@ pub(crate) fn propose(
         .filter(|f| f.active_at(now_ms, lead_ms).unwrap_or(false))
         .max_by_key(|f| f.min_replicas)
         .map(|f| {
-            (
-                f.min_replicas,
+            let reason = if explain {
                 format!(
                     "scheduled floor {} replicas {}–{} (UTC{:+}min), ready one lead ahead",
                     f.min_replicas, f.from, f.to, f.utc_offset_min
-                ),
-            )
+                )
+            } else {
+                String::new()
+            };
+            (f.min_replicas, reason)
         });
     let mut proposal = PredictiveProposal {
         replicas: None,
@@ -741,6 +751,9 @@ pub(crate) fn propose(
         floor,
     };
     let Some(model) = &state.model else {
+        if !explain {
+            return proposal;
+        }
         proposal.reason = format!(
             "warming up: {} of {} load samples",
             state.history.len(),
@@ -776,6 +789,9 @@ pub(crate) fn propose(
         .is_ok()
         && forecast.point.iter().all(|v| v.is_finite());
     if !predicted {
+        if !explain {
+            return proposal;
+        }
         "no forecast: the model does worse than repeating the last value"
             .clone_into(&mut proposal.reason);
         return proposal;
@@ -834,6 +850,9 @@ pub(crate) fn propose(
         }
     }
     proposal.replicas = Some(replicas);
+    if !explain {
+        return proposal;
+    }
     let startup = if startup_s == spec.startup_s {
         String::new()
     } else {
