@@ -913,29 +913,30 @@ impl FittedAuto {
         (predicted + direction * limit, Some(limit))
     }
 
-    /// The next step's point forecast, which the recent error and the outlier policy compare
-    /// with each update (into a reused buffer: this runs on every update).
-    fn one_step(&self) -> Option<f64> {
-        let m = self.chosen.as_ref()?;
+    /// The next step's raw point forecast of the chosen model (which the recent error, the
+    /// outlier policy and the error correction compare with) and, with an
+    /// online scale, the [`CALIBRATION_LEVEL`] interval this model issues for that step
+    /// (corrected, calibrated and rescaled, as a caller gets it): both from one forecast of the
+    /// chosen model, into the reused buffer (this runs on every update).
+    fn one_step_with_interval(&self) -> (Option<f64>, Option<(f64, f64)>) {
+        let Some(m) = self.chosen.as_ref() else {
+            return (None, None);
+        };
+        let level = self.online_scale.map(|_| CALIBRATION_LEVEL);
         ONE_STEP.with(|cell| {
             let mut out = cell.borrow_mut();
-            m.predict_into(1, None, &mut out).ok()?;
-            out.point.first().copied()
-        })
-    }
-
-    /// Whether `y` falls outside the [`CALIBRATION_LEVEL`] interval this model issues for the
-    /// next step (corrected, calibrated and rescaled, as a caller gets it); `None` without an
-    /// online scale or an interval.
-    fn one_step_interval_missed(&self, y: f64) -> Option<bool> {
-        self.online_scale.as_ref()?;
-        ONE_STEP.with(|cell| {
-            let mut out = cell.borrow_mut();
-            self.predict_into(1, Some(CALIBRATION_LEVEL), &mut out)
-                .ok()?;
-            let iv = out.intervals.as_ref()?;
-            let (lo, up) = (*iv.lower.first()?, *iv.upper.first()?);
-            (lo.is_finite() && up.is_finite()).then_some(y < lo || y > up)
+            if m.predict_into(1, level, &mut out).is_err() {
+                // a model that gives no interval may still give the point
+                return (one_step_point(m, &mut out), None);
+            }
+            let point = out.point.first().copied();
+            self.finish(level, &mut out, true);
+            let interval = out
+                .intervals
+                .as_ref()
+                .and_then(|iv| Some((*iv.lower.first()?, *iv.upper.first()?)))
+                .filter(|(lo, up)| lo.is_finite() && up.is_finite());
+            (point, interval)
         })
     }
 }
@@ -966,20 +967,34 @@ impl FittedAuto {
         match &self.chosen {
             Some(m) => {
                 m.predict_into(horizon, level, out)?;
-                if let Some(c) = &self.correction {
-                    c.apply(out);
-                }
-                if let (Some(c), Some(l)) = (&self.calibration, level) {
-                    c.apply(l, out);
-                }
-                if let Some(s) = self.online_scale.filter(|_| online) {
-                    s.apply(out);
-                }
+                self.finish(level, out, online);
                 Ok(())
             }
             None => Err(Error::insufficient_data(
                 "no candidate beat persistence on recent data: no forecast (refit later)",
             )),
+        }
+    }
+}
+
+/// A model's point forecast of the next step, without an interval.
+fn one_step_point(m: &Chosen, out: &mut Forecast) -> Option<f64> {
+    m.predict_into(1, None, out).ok()?;
+    out.point.first().copied()
+}
+
+impl FittedAuto {
+    /// What this model adds to its chosen model's forecast: the error correction, the
+    /// calibration of the fit and, when `online`, the [`OnlineScale`].
+    fn finish(&self, level: Option<f64>, out: &mut Forecast, online: bool) {
+        if let Some(c) = &self.correction {
+            c.apply(out);
+        }
+        if let (Some(c), Some(l)) = (&self.calibration, level) {
+            c.apply(l, out);
+        }
+        if let Some(s) = self.online_scale.filter(|_| online) {
+            s.apply(out);
         }
     }
 }
@@ -999,8 +1014,8 @@ impl Update for FittedAuto {
     fn update(&mut self, y: f64) -> Result<()> {
         const LAMBDA: f64 = 0.02;
         check_value(y)?;
-        let pred = self.one_step();
-        let missed = self.one_step_interval_missed(y);
+        let (pred, interval) = self.one_step_with_interval();
+        let missed = interval.map(|(lo, up)| y < lo || y > up);
         let outlier_run = self.outlier_run;
         let (absorbed, err) = match pred {
             Some(p) => self.screen_outlier(y, p),
@@ -2273,7 +2288,7 @@ mod tests {
             let shift = c.shift(j);
             assert!((corrected.point[j] - plain.point[j] - shift).abs() < 1e-9);
         }
-        let before = m.one_step().unwrap();
+        let before = m.one_step_with_interval().0.unwrap();
         m.update(103.0).unwrap();
         let after = m.correction.as_ref().unwrap();
         assert_eq!(after.errors, [103.0 - before, c.errors[0]]);
