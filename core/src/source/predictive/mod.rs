@@ -35,17 +35,22 @@
 mod samples;
 mod slo;
 
+use std::fmt::Write as _;
+
 use serde::{Deserialize, Serialize};
 
 pub use slo::Slo;
 
 use crate::decision::DecisionInput;
 use crate::error::{Error, Result};
-use crate::fixed::Fixed;
+use crate::fixed::{Fixed, Shortest};
 use crate::forecast::{Auto, Fit, FittedModel, Forecast, Predict};
 use crate::source::hpa::{ConditionStatus, Pod};
 use crate::time::{Timestamp, secs_to_ms};
 use slo::Calibration;
+
+/// Bytes reserved for a decision's reason: the longest usual one (with an `slo`) fits.
+const REASON_CAPACITY: usize = 320;
 
 /// Settings of the predictive source.
 ///
@@ -853,14 +858,6 @@ pub(crate) fn propose(
     if !explain {
         return proposal;
     }
-    let startup = if startup_s == spec.startup_s {
-        String::new()
-    } else {
-        format!(
-            " (start-up {startup_s} s, learned from {} readiness delays)",
-            state.startup_delays_s.len()
-        )
-    };
     let fixed = |value: f64, decimals: usize| Fixed { value, decimals };
     let horizon_s = u64::try_from(lead_steps).unwrap_or(0) * u64::from(spec.sample_interval_s);
     let expected = fixed(peak(&forecast.point, lead_steps), 3);
@@ -868,25 +865,39 @@ pub(crate) fn propose(
         peak(upper, lead_steps).max(peak(&forecast.point, lead_steps)),
         3,
     );
-    proposal.reason = if let (Some(slo), Some(c)) = (&spec.slo, &calibration) {
-        format!(
+    let per_replica = Shortest(per_replica);
+    // one allocation: the reason is written in place, its usual length reserved up front
+    let mut reason = String::with_capacity(REASON_CAPACITY);
+    // writing to a String cannot fail
+    let _ = if let (Some(slo), Some(c)) = (&spec.slo, &calibration) {
+        write!(
+            reason,
             "load forecast over the next {horizon_s} s peaks at {expected}, +{}σ at {quantile_peak}: {replicas} replicas of {per_replica} at 100 %; overloaded {} % of {} h (budget {} %), cost {} of a reactive {} % target's (bound {})",
             fixed(c.z, 2),
             fixed(c.overloaded_pct(), 3),
             fixed(c.observed_ms as f64 / 3_600_000.0, 1),
-            slo.max_overloaded_pct,
+            Shortest(slo.max_overloaded_pct),
             fixed(c.cost_ratio(), 2),
             fixed(target * 100.0, 0),
-            slo.max_cost_ratio,
+            Shortest(slo.max_cost_ratio),
         )
     } else {
         let quantile_pct = fixed(spec.quantile * 100.0, 0);
-        format!(
+        write!(
+            reason,
             "load forecast over the next {horizon_s} s peaks at {expected} (q{quantile_pct} {}): {replicas} replicas of {per_replica} at {} % (q{quantile_pct} at {} %)",
             fixed(peak(upper, lead_steps), 3),
             fixed(target * 100.0, 0),
             fixed(peak_utilization * 100.0, 0),
         )
-    } + &startup;
+    };
+    if startup_s != spec.startup_s {
+        let _ = write!(
+            reason,
+            " (start-up {startup_s} s, learned from {} readiness delays)",
+            state.startup_delays_s.len()
+        );
+    }
+    proposal.reason = reason;
     proposal
 }
