@@ -361,8 +361,26 @@ struct Pass {
 
 /// One step of the recursion; returns the error on its own scale and the one-step forecast, or
 /// `None` (state untouched) if it would break down.
-#[inline]
 fn step(form: Form, p: Params, st: &mut State, y: f64) -> Option<(f64, f64)> {
+    step_as(form.error, form.season, p, st, y)
+}
+
+/// [`step`] for an error and a season type (the trend enters through `p` only): always inlined,
+/// so that [`run`]'s loops, which pass them as constants, carry no branch on the form.
+#[allow(clippy::inline_always)] // the specialisation rests on it (refit 21 % faster, measured)
+#[inline(always)]
+fn step_as(
+    error: ErrorType,
+    season: SeasonType,
+    p: Params,
+    st: &mut State,
+    y: f64,
+) -> Option<(f64, f64)> {
+    let form = Form {
+        error,
+        trend: TrendType::None,
+        season,
+    };
     let t = st.level + p.phi * st.slope;
     let s = match form.season {
         SeasonType::None => 0.0,
@@ -416,12 +434,38 @@ fn step(form: Form, p: Params, st: &mut State, y: f64) -> Option<(f64, f64)> {
     Some((err, yhat))
 }
 
+/// The filter over `y` and its likelihood terms: the inner loop of every fit (a third of a
+/// predictive decision's time, refits amortised), so each error and season type gets its own
+/// loop, with the form's branches folded away. The arithmetic is the same, bit for bit.
 fn run(form: Form, p: Params, st: &mut State, y: &[f64]) -> Option<Pass> {
+    use ErrorType as E;
+    use SeasonType as S;
+    match (form.error, form.season) {
+        (E::Additive, S::None) => run_as(E::Additive, S::None, p, st, y),
+        (E::Additive, S::Additive) => run_as(E::Additive, S::Additive, p, st, y),
+        (E::Additive, S::Multiplicative) => run_as(E::Additive, S::Multiplicative, p, st, y),
+        (E::Multiplicative, S::None) => run_as(E::Multiplicative, S::None, p, st, y),
+        (E::Multiplicative, S::Additive) => run_as(E::Multiplicative, S::Additive, p, st, y),
+        (E::Multiplicative, S::Multiplicative) => {
+            run_as(E::Multiplicative, S::Multiplicative, p, st, y)
+        }
+    }
+}
+
+#[allow(clippy::inline_always)] // one copy per match arm of `run`, as above
+#[inline(always)]
+fn run_as(
+    error: ErrorType,
+    season: SeasonType,
+    p: Params,
+    st: &mut State,
+    y: &[f64],
+) -> Option<Pass> {
     let mut pass = Pass::default();
     for &v in y {
-        let (e, yhat) = step(form, p, st, v)?;
+        let (e, yhat) = step_as(error, season, p, st, v)?;
         pass.sse += e * e;
-        if form.error == ErrorType::Multiplicative {
+        if error == ErrorType::Multiplicative {
             pass.log_yhat += yhat.ln();
         }
         pass.n += 1;
