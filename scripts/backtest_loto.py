@@ -32,7 +32,7 @@ GRID = [f"backstop={b},slo={s},cost={c}"
 EARLIER = "backstop=83,target=83,quantile=0.99,peak=0.885"
 
 # The committed default (sim::PredictivePolicy::default_for), in the same notation.
-DEFAULT = "backstop=83,slo=0.05,cost=1.1"
+DEFAULT = "backstop=78,slo=0.05,cost=1.05"
 
 
 def replay(binary, trace, knobs):

@@ -443,7 +443,7 @@ fn backtest_takes_the_predictive_policy_s_knobs() {
     };
     let default = scores("");
     // the default's knobs spelt out give the same run
-    assert_eq!(scores("backstop=83,slo=0.05,cost=1.1"), default);
+    assert_eq!(scores("backstop=78,slo=0.05,cost=1.05"), default);
     // a looser cost bound buys at least as many replica-hours, a tighter one no more
     let hours = |s: &serde_json::Value| s["replica_hours"].as_f64().unwrap();
     assert!(hours(&scores("cost=1.5")) >= hours(&default));

@@ -1012,6 +1012,14 @@ impl Predict for FittedAuto {
 
 impl Update for FittedAuto {
     fn update(&mut self, y: f64) -> Result<()> {
+        self.update_issued(y).map(|_| ())
+    }
+}
+
+impl FittedAuto {
+    /// [`Update::update`], returning the one-step forecast this model had issued for `y`: its
+    /// point and its 90 % interval (with the [`OnlineScale`]), when it gave both.
+    pub(crate) fn update_issued(&mut self, y: f64) -> Result<Option<(f64, f64, f64)>> {
         const LAMBDA: f64 = 0.02;
         check_value(y)?;
         let (pred, interval) = self.one_step_with_interval();
@@ -1050,7 +1058,7 @@ impl Update for FittedAuto {
         }
         self.n += 1;
         self.since_fit += 1;
-        Ok(())
+        Ok(pred.zip(interval).map(|(p, (lo, up))| (p, lo, up)))
     }
 }
 

@@ -368,6 +368,15 @@ impl Predict for FittedModel {
 }
 
 impl FittedModel {
+    /// [`Update::update`], returning the one-step forecast issued for `y` (point, lower and upper
+    /// bound of its 90 % interval) where the model keeps one (the automatic model).
+    pub(crate) fn update_issued(&mut self, y: f64) -> Result<Option<(f64, f64, f64)>> {
+        match self {
+            FittedModel::Auto(m) => m.update_issued(y),
+            other => other.update(y).map(|()| None),
+        }
+    }
+
     /// The forecast the predictive source provisions to: as [`Predict::predict_into`], but an
     /// automatic model's intervals carry the calibration of its fit without the online
     /// rescaling that follows their one-step coverage (`FittedAuto::predict_without_online_scale`

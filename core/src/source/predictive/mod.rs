@@ -23,6 +23,10 @@
 //! - **SLO** (instead of the quantile, [`Slo`]): the headroom above the point forecast is
 //!   calibrated online to an overload budget from the overload actually seen, its average cost
 //!   bounded by what a reactive autoscaler at `target_utilization` would pay ([`slo`]).
+//! - **Phases of the hour** ([`phase`]): each forecast step's headroom (the quantile's, or the
+//!   calibrated one's, above the point forecast) is stretched or narrowed by its minute of the
+//!   hour's own record of bursts, learned online from the one-step forecasts' misses, so that a
+//!   burst recurring at :30 is provisioned for ahead of :30 and not all hour.
 //! - **Scale-in on forecast** (opt-in, [`ForecastScaleIn`]): a forecast that stays low over its
 //!   window replaces the scale-down stabilization window.
 //! - **Scheduled floors** ([`ScheduledFloor`]): minimum replicas by time of day / day of week,
@@ -32,6 +36,7 @@
 //! - **Max capacity.** The proposal is capped at `max_replicas + max_buffer_replicas` before the
 //!   scaler's own bounds; with the default buffer 0 it honours `max_replicas`.
 
+mod phase;
 mod samples;
 mod slo;
 
@@ -473,6 +478,10 @@ pub(crate) struct PredictiveState {
     /// The headroom's calibration, with an `slo`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     calibration: Option<Calibration>,
+    /// The headroom's share by phase of the hour ([`phase`]; absent in snapshots from before
+    /// it, and until the model has issued a forecast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phase_scale: Option<phase::PhaseScale>,
     model: Option<FittedModel>,
     samples_since_fit: u32,
     /// When the scaler last scaled up (for [`ForecastScaleIn::after_scale_up_s`]).
@@ -541,6 +550,9 @@ impl PredictiveState {
     /// Refuses a restored state whose model is internally inconsistent
     /// ([`FittedModel::from_json`]'s check).
     pub(crate) fn check_usable(&self) -> Result<()> {
+        if let Some(phase) = &self.phase_scale {
+            phase.check_restored()?;
+        }
         self.model
             .as_ref()
             .map_or(Ok(()), FittedModel::check_usable)
@@ -800,6 +812,19 @@ pub(crate) fn propose(
         "no forecast: the model does worse than repeating the last value"
             .clone_into(&mut proposal.reason);
         return proposal;
+    }
+    // each step's headroom, shared out by the burst risk of its phase of the hour
+    if let (Some(phase), Some(iv), Some(start)) = (
+        &state.phase_scale,
+        forecast.intervals.as_mut(),
+        state.last_sample_ms,
+    ) {
+        let mean = phase.mean();
+        let interval_ms = spec.interval_ms();
+        for (j, (up, p)) in iv.upper.iter_mut().zip(&forecast.point).enumerate() {
+            let step_start = start.saturating_add(interval_ms.saturating_mul(j as i64));
+            *up = p + (*up - p) * phase.share(step_start, mean);
+        }
     }
     let upper = forecast
         .intervals

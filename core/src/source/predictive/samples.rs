@@ -15,9 +15,9 @@
 //!   sample, at most one history length of them — the gap policy of the forecasting module.
 //! - The first window starts the first sample; samples follow back to back from there.
 
+use super::phase::PhaseScale;
 use super::{PredictiveSpec, PredictiveState};
 use crate::decision::DecisionInput;
-use crate::forecast::Update;
 use crate::time::Timestamp;
 
 /// The mean load over `[start_ms, end_ms)`.
@@ -89,7 +89,8 @@ impl PredictiveState {
             let fill = self.history.last().copied();
             for _ in 0..missing.min(spec.capacity_samples() as i64) {
                 if let Some(value) = fill {
-                    self.push_sample(spec, value);
+                    // a repeat, not an observation: nothing to learn of its phase
+                    self.push_sample(spec, value, None);
                 }
             }
             self.last_sample_ms = Some(self.sample_start() + missing * interval);
@@ -122,18 +123,28 @@ impl PredictiveState {
             self.history.last().copied()
         };
         if let Some(value) = value {
-            self.push_sample(spec, value);
+            let observed = (self.pending_ms > 0).then(|| self.sample_start());
+            self.push_sample(spec, value, observed);
         }
         self.pending_load = 0.0;
         self.pending_ms = 0;
         self.last_sample_ms = Some(self.sample_start() + spec.interval_ms());
     }
 
-    fn push_sample(&mut self, spec: &PredictiveSpec, value: f64) {
+    /// Appends a sample; `observed_from` is its start when it was observed (not a repeat).
+    fn push_sample(&mut self, spec: &PredictiveSpec, value: f64, observed_from: Option<Timestamp>) {
         self.history.push(value);
         if let Some(model) = &mut self.model {
             // finite by construction (checked loads), so the update cannot fail
-            let _ = model.update(value);
+            let issued = model.update_issued(value).ok().flatten();
+            if let (Some(start_ms), Some((point, _, upper))) = (observed_from, issued) {
+                if self.phase_scale.is_none() {
+                    self.phase_scale = PhaseScale::for_samples(spec.sample_interval_s);
+                }
+                if let Some(phase) = &mut self.phase_scale {
+                    phase.record(start_ms, value, point, upper);
+                }
+            }
         }
         self.samples_since_fit = self.samples_since_fit.saturating_add(1);
         let cap = spec.capacity_samples();
