@@ -88,7 +88,8 @@ fn load_trace(path: Option<&Path>) -> Result<(Trace, String), String> {
 }
 
 /// The predictive policy's knobs from `backstop=83,slo=0.05,cost=1` (or `target=`, `quantile=`,
-/// `peak=` for a fixed quantile; `startup=` seconds), starting from the default policy.
+/// `peak=` for a fixed quantile; `startup=` seconds; `phases=0` for one headroom all hour),
+/// starting from the default policy.
 fn predictive_knobs(text: &str, startup_s: u32) -> Result<PredictivePolicy, String> {
     let mut knobs = PredictivePolicy::default_for(startup_s);
     let (mut slo, mut cost) = (None, None);
@@ -111,9 +112,15 @@ fn predictive_knobs(text: &str, startup_s: u32) -> Result<PredictivePolicy, Stri
             "target" => target = Some(number as i32),
             "quantile" => quantile = Some(number),
             "peak" => peak = Some(number),
+            "phases" if number == 0.0 || number == 1.0 => knobs.phase_of_hour = number == 1.0,
+            "phases" => {
+                return Err(format!(
+                    "--predictive: phases must be 1 (headroom by the minute of the hour) or 0, got {value:?}"
+                ));
+            }
             other => {
                 return Err(format!(
-                    "--predictive: unknown knob {other:?} (backstop, slo, cost, target, quantile, peak, startup)"
+                    "--predictive: unknown knob {other:?} (backstop, slo, cost, target, quantile, peak, startup, phases)"
                 ));
             }
         }

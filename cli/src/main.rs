@@ -68,7 +68,8 @@ enum Command {
         specs: Vec<PathBuf>,
         /// The default predictive policy's knobs, comma-separated: `backstop=PCT` (the reactive
         /// HPA's target), then either `slo=PCT,cost=RATIO` (overload budget, cost bound) or
-        /// `target=PCT,quantile=Q,peak=U` (a fixed quantile), and `startup=SECONDS`.
+        /// `target=PCT,quantile=Q,peak=U` (a fixed quantile), `startup=SECONDS`, and `phases=0`
+        /// (one headroom all hour, not shared out by the minute of the hour).
         #[arg(long, value_name = "KNOBS", conflicts_with = "specs")]
         predictive: Option<String>,
         /// Load one replica serves per trace step at 100 %, or `auto` (the peak needs 20 replicas at 70 %).

@@ -444,6 +444,9 @@ fn backtest_takes_the_predictive_policy_s_knobs() {
     let default = scores("");
     // the default's knobs spelt out give the same run
     assert_eq!(scores("backstop=78,slo=0.05,cost=1.05"), default);
+    assert_eq!(scores("phases=1"), default);
+    // one headroom all hour is another run on the bundled trace (its bursts recur by the hour)
+    assert_ne!(scores("phases=0"), default);
     // a looser cost bound buys at least as many replica-hours, a tighter one no more
     let hours = |s: &serde_json::Value| s["replica_hours"].as_f64().unwrap();
     assert!(hours(&scores("cost=1.5")) >= hours(&default));
@@ -456,6 +459,10 @@ fn backtest_takes_the_predictive_policy_s_knobs() {
         ("bogus=1", "unknown knob \"bogus\""),
         ("slo=0.1,quantile=0.9", "not both"),
         ("slo=80", "max_overloaded_pct must be in (0, 50], got 80"),
+        (
+            "phases=2",
+            "phases must be 1 (headroom by the minute of the hour) or 0, got \"2\"",
+        ),
     ] {
         let (ok, _, err) = replicast(&["backtest", "--json", "--predictive", bad]);
         assert!(!ok, "{bad}");

@@ -238,6 +238,7 @@ fn a_forecasting_policy_is_scored_on_its_forecasts() {
             peak_utilization: 0.9,
         },
         startup_s: 120,
+        phase_of_hour: true,
     };
     let spec = predictive_policy(&fleet, 60, &knobs).unwrap();
     let run = simulate(

@@ -62,6 +62,8 @@ pub struct PredictivePolicy {
     pub provision: Provision,
     /// Start-up the forecast's lead assumes, seconds.
     pub startup_s: u32,
+    /// Share the headroom out by the minute of the hour (`PredictiveSpec::phase_of_hour`).
+    pub phase_of_hour: bool,
 }
 
 impl PredictivePolicy {
@@ -80,6 +82,7 @@ impl PredictivePolicy {
             backstop_pct: PREDICTIVE_BACKSTOP_PCT,
             provision: PREDICTIVE_SLO,
             startup_s,
+            phase_of_hour: true,
         }
     }
 }
@@ -114,6 +117,7 @@ pub fn forecast_interval_s(step_s: u32, startup_s: u32) -> u32 {
 ///     backstop_pct: 75,
 ///     provision: Provision::Quantile { target_pct: 75, quantile: 0.95, peak_utilization: 0.9 },
 ///     startup_s: 180,
+///     phase_of_hour: true,
 /// };
 /// let spec = predictive_policy(&fleet, 60, &knobs).unwrap();
 /// assert_eq!(spec.predictive.unwrap().quantile, 0.95);
@@ -187,6 +191,7 @@ pub fn predictive_policy(
         }),
         floors: Vec::new(),
         outlier_k: 0.0,
+        phase_of_hour: knobs.phase_of_hour,
     });
     spec.validate()?;
     Ok(spec)

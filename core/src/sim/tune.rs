@@ -106,6 +106,7 @@ impl TuneGrid {
                                 peak_utilization,
                             },
                             startup_s,
+                            phase_of_hour: true,
                         });
                     }
                 }
@@ -123,6 +124,7 @@ impl TuneGrid {
                             max_cost_ratio,
                         },
                         startup_s: fleet.startup_s,
+                        phase_of_hour: true,
                     });
                 }
             }

@@ -77,6 +77,7 @@ const REASON_CAPACITY: usize = 320;
 /// | `scale_in` | none | [`ForecastScaleIn`] | opt-in: scale in when the forecast stays low |
 /// | `floors` | none | [`ScheduledFloor`] list | minimum replicas by time of day / day of week |
 /// | `outlier_k` | 0 (off) | 0, or ≥ 2 | the forecaster's outlier clipping ([`crate::forecast::Auto`]'s `outlier_k`) |
+/// | `phase_of_hour` | true | | share the headroom out by the minute of the hour, to where bursts recur |
 ///
 /// ```
 /// let p: replicast::spec::PredictiveSpec = serde_json::from_str(r#"{"capacity_per_replica": 50}"#).unwrap();
@@ -141,6 +142,21 @@ pub struct PredictiveSpec {
     /// level shift). The reactive sources always see the raw metric.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub outlier_k: f64,
+    /// Share the headroom out by the minute of the hour ([`phase`]): each forecast step's
+    /// headroom is stretched or narrowed by its phase's own record of bursts. Off: one width
+    /// all hour.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub phase_of_hour: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+// serde's `skip_serializing_if` passes a reference
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_true(v: &bool) -> bool {
+    *v
 }
 
 // serde's `skip_serializing_if` passes a reference
@@ -814,7 +830,8 @@ pub(crate) fn propose(
         return proposal;
     }
     // each step's headroom, shared out by the burst risk of its phase of the hour
-    if let (Some(phase), Some(iv), Some(start)) = (
+    if let (true, Some(phase), Some(iv), Some(start)) = (
+        spec.phase_of_hour,
         &state.phase_scale,
         forecast.intervals.as_mut(),
         state.last_sample_ms,

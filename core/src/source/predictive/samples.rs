@@ -137,7 +137,9 @@ impl PredictiveState {
         if let Some(model) = &mut self.model {
             // finite by construction (checked loads), so the update cannot fail
             let issued = model.update_issued(value).ok().flatten();
-            if let (Some(start_ms), Some((point, _, upper))) = (observed_from, issued) {
+            if let (true, Some(start_ms), Some((point, _, upper))) =
+                (spec.phase_of_hour, observed_from, issued)
+            {
                 if self.phase_scale.is_none() {
                     self.phase_scale = PhaseScale::for_samples(spec.sample_interval_s);
                 }
