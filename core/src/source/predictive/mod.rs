@@ -142,9 +142,9 @@ pub struct PredictiveSpec {
     /// level shift). The reactive sources always see the raw metric.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub outlier_k: f64,
-    /// Share the headroom out by the minute of the hour ([`phase`]): each forecast step's
-    /// headroom is stretched or narrowed by its phase's own record of bursts. Off: one width
-    /// all hour.
+    /// Share the headroom out by the minute of the hour: each forecast step's headroom is
+    /// stretched or narrowed by its phase's own record of bursts (docs/decisions.md, "Headroom
+    /// by the minute of the hour"). Off: one width all hour.
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
     pub phase_of_hour: bool,
 }
