@@ -8,6 +8,8 @@ use std::ptr::{null, null_mut};
 
 use replicast_ffi::*;
 
+mod common;
+
 const SPEC: &str = r#"{"min_replicas": 1, "max_replicas": 10, "hpa": {"metrics": [
     {"type": "resource", "resource": "cpu", "target": {"type": "utilization", "average_utilization": 50}}]}}"#;
 const NOW: i64 = 1_700_000_000_000;
@@ -48,27 +50,9 @@ fn state() -> *mut replicast_scaler_state {
 }
 
 fn state_json(state: *const replicast_scaler_state) -> String {
-    let mut needed = 0usize;
-    let st = unsafe {
-        replicast_scaler_state_to_json(state, null_mut(), 0, &raw mut needed, null_mut())
-    };
-    assert_eq!(st, replicast_status::BufferTooSmall);
-    let mut buf = vec![0u8; needed];
-    let st = unsafe {
-        replicast_scaler_state_to_json(
-            state,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &raw mut needed,
-            null_mut(),
-        )
-    };
-    assert_eq!(st, replicast_status::Ok);
-    CStr::from_bytes_with_nul(&buf)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned()
+    common::written_json(|buf, len, needed| unsafe {
+        replicast_scaler_state_to_json(state, buf, len, needed, null_mut())
+    })
 }
 
 /// `decide_json` with a buffer of `cap` bytes; the status, `out_needed` and the text.

@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 
 use replicast_ffi::*;
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -100,19 +102,9 @@ fn new_state(json: Option<&str>) -> *mut replicast_scaler_state {
 }
 
 fn state_json(state: *const replicast_scaler_state) -> String {
-    let mut buf = vec![0u8; 1 << 20];
-    let mut needed = 0;
-    let st = unsafe {
-        replicast_scaler_state_to_json(
-            state,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &raw mut needed,
-            null_mut(),
-        )
-    };
-    assert_eq!(st, replicast_status::Ok);
-    String::from_utf8(buf[..needed - 1].to_vec()).unwrap()
+    common::written_json(|buf, len, needed| unsafe {
+        replicast_scaler_state_to_json(state, buf, len, needed, null_mut())
+    })
 }
 
 fn decide_json(

@@ -8,24 +8,12 @@ use std::ptr::null_mut;
 
 use replicast_ffi::*;
 
+mod common;
+
 fn to_json(model: *const replicast_fitted_model) -> String {
-    let mut needed = 0usize;
-    let st = unsafe {
-        replicast_fitted_model_to_json(model, null_mut(), 0, &raw mut needed, null_mut())
-    };
-    assert_eq!(st, replicast_status::BufferTooSmall);
-    let mut buf = vec![0u8; needed];
-    let st = unsafe {
-        replicast_fitted_model_to_json(
-            model,
-            buf.as_mut_ptr().cast(),
-            needed,
-            &raw mut needed,
-            null_mut(),
-        )
-    };
-    assert_eq!(st, replicast_status::Ok);
-    String::from_utf8(buf[..needed - 1].to_vec()).unwrap()
+    common::written_json(|buf, len, needed| unsafe {
+        replicast_fitted_model_to_json(model, buf, len, needed, null_mut())
+    })
 }
 
 /// `seasonal-naive-update-overflows-sse.bin`: fit `{"kind":"seasonal_naive","period":4}` to
