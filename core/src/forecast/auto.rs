@@ -1018,8 +1018,9 @@ impl Update for FittedAuto {
 
 impl FittedAuto {
     /// [`Update::update`], returning the one-step forecast this model had issued for `y`: its
-    /// point and its 90 % interval (with the [`OnlineScale`]), when it gave both.
-    pub(crate) fn update_issued(&mut self, y: f64) -> Result<Option<(f64, f64, f64)>> {
+    /// point and the upper bound of its 90 % interval (with the [`OnlineScale`]), when it gave
+    /// both.
+    pub(crate) fn update_issued(&mut self, y: f64) -> Result<Option<(f64, f64)>> {
         const LAMBDA: f64 = 0.02;
         check_value(y)?;
         let (pred, interval) = self.one_step_with_interval();
@@ -1058,7 +1059,7 @@ impl FittedAuto {
         }
         self.n += 1;
         self.since_fit += 1;
-        Ok(pred.zip(interval).map(|(p, (lo, up))| (p, lo, up)))
+        Ok(pred.zip(interval).map(|(p, (_, up))| (p, up)))
     }
 }
 

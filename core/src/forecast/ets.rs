@@ -376,22 +376,17 @@ fn step_as(
     st: &mut State,
     y: f64,
 ) -> Option<(f64, f64)> {
-    let form = Form {
-        error,
-        trend: TrendType::None,
-        season,
-    };
     let t = st.level + p.phi * st.slope;
-    let s = match form.season {
+    let s = match season {
         SeasonType::None => 0.0,
         SeasonType::Additive | SeasonType::Multiplicative => st.seasonal[st.pos],
     };
-    let yhat = match form.season {
+    let yhat = match season {
         SeasonType::Multiplicative => t * s,
         _ => t + s,
     };
     let e = y - yhat;
-    let err = match form.error {
+    let err = match error {
         ErrorType::Additive => e,
         ErrorType::Multiplicative => {
             if yhat <= 0.0 {
@@ -400,7 +395,7 @@ fn step_as(
             e / yhat
         }
     };
-    let (level, slope, s_new) = match form.season {
+    let (level, slope, s_new) = match season {
         SeasonType::None => (t + p.alpha * e, p.phi * st.slope + p.beta * e, s),
         SeasonType::Additive => (
             t + p.alpha * e,
@@ -424,7 +419,7 @@ fn step_as(
     }
     st.level = level;
     st.slope = slope;
-    if form.season != SeasonType::None {
+    if season != SeasonType::None {
         st.seasonal[st.pos] = s_new;
         st.pos += 1;
         if st.pos == st.seasonal.len() {

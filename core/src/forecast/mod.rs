@@ -368,9 +368,9 @@ impl Predict for FittedModel {
 }
 
 impl FittedModel {
-    /// [`Update::update`], returning the one-step forecast issued for `y` (point, lower and upper
-    /// bound of its 90 % interval) where the model keeps one (the automatic model).
-    pub(crate) fn update_issued(&mut self, y: f64) -> Result<Option<(f64, f64, f64)>> {
+    /// [`Update::update`], returning the one-step forecast issued for `y` (its point and the
+    /// upper bound of its 90 % interval) where the model keeps one (the automatic model).
+    pub(crate) fn update_issued(&mut self, y: f64) -> Result<Option<(f64, f64)>> {
         match self {
             FittedModel::Auto(m) => m.update_issued(y),
             other => other.update(y).map(|()| None),

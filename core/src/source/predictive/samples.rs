@@ -137,7 +137,7 @@ impl PredictiveState {
         if let Some(model) = &mut self.model {
             // finite by construction (checked loads), so the update cannot fail
             let issued = model.update_issued(value).ok().flatten();
-            if let (true, Some(start_ms), Some((point, _, upper))) =
+            if let (true, Some(start_ms), Some((point, upper))) =
                 (spec.phase_of_hour, observed_from, issued)
             {
                 if self.phase_scale.is_none() {
