@@ -1017,9 +1017,10 @@ impl Update for FittedAuto {
 }
 
 impl FittedAuto {
-    /// [`Update::update`], returning the one-step forecast this model had issued for `y`: its
-    /// point and the upper bound of its 90 % interval (with the [`OnlineScale`]), when it gave
-    /// both.
+    /// [`Update::update`], returning the one-step forecast this model had issued for `y`, when it
+    /// gave both: the chosen model's raw point (before the error correction, as the recent error
+    /// uses it) and the upper bound of the 90 % interval a caller gets (corrected, calibrated,
+    /// with the [`OnlineScale`]).
     pub(crate) fn update_issued(&mut self, y: f64) -> Result<Option<(f64, f64)>> {
         const LAMBDA: f64 = 0.02;
         check_value(y)?;

@@ -368,8 +368,8 @@ impl Predict for FittedModel {
 }
 
 impl FittedModel {
-    /// [`Update::update`], returning the one-step forecast issued for `y` (its point and the
-    /// upper bound of its 90 % interval) where the model keeps one (the automatic model).
+    /// [`Update::update`], returning the one-step forecast issued for `y` where the model keeps
+    /// one (the automatic model: `FittedAuto::update_issued` says which point and bound).
     pub(crate) fn update_issued(&mut self, y: f64) -> Result<Option<(f64, f64)>> {
         match self {
             FittedModel::Auto(m) => m.update_issued(y),
