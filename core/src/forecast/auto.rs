@@ -916,9 +916,10 @@ impl FittedAuto {
     /// The next step's raw point forecast of the chosen model (which the recent error, the
     /// outlier policy and the error correction compare with) and, with an
     /// online scale, the [`CALIBRATION_LEVEL`] interval this model issues for that step
-    /// (corrected, calibrated and rescaled, as a caller gets it): both from one forecast of the
-    /// chosen model, into the reused buffer (this runs on every update).
-    fn one_step_with_interval(&self) -> (Option<f64>, Option<(f64, f64)>) {
+    /// (corrected, calibrated and rescaled, as a caller gets it) as its centre (the corrected
+    /// point), lower and upper bound: both from one forecast of the chosen model, into the
+    /// reused buffer (this runs on every update).
+    fn one_step_with_interval(&self) -> (Option<f64>, Option<(f64, f64, f64)>) {
         let Some(m) = self.chosen.as_ref() else {
             return (None, None);
         };
@@ -931,11 +932,12 @@ impl FittedAuto {
             }
             let point = out.point.first().copied();
             self.finish(level, &mut out, true);
+            let centre = out.point.first().copied();
             let interval = out
                 .intervals
                 .as_ref()
-                .and_then(|iv| Some((*iv.lower.first()?, *iv.upper.first()?)))
-                .filter(|(lo, up)| lo.is_finite() && up.is_finite());
+                .and_then(|iv| Some((centre?, *iv.lower.first()?, *iv.upper.first()?)))
+                .filter(|(c, lo, up)| c.is_finite() && lo.is_finite() && up.is_finite());
             (point, interval)
         })
     }
@@ -1018,14 +1020,15 @@ impl Update for FittedAuto {
 
 impl FittedAuto {
     /// [`Update::update`], returning the one-step forecast this model had issued for `y`, when it
-    /// gave both: the chosen model's raw point (before the error correction, as the recent error
-    /// uses it) and the upper bound of the 90 % interval a caller gets (corrected, calibrated,
-    /// with the [`OnlineScale`]).
+    /// gave an interval: the point and the upper bound of the 90 % interval a caller gets
+    /// (corrected, calibrated, with the [`OnlineScale`]). The point is the corrected one, the
+    /// interval's centre, so that `upper − point` is the half-width; the recent error and the
+    /// outlier screen keep using the chosen model's raw point (the correction regresses on it).
     pub(crate) fn update_issued(&mut self, y: f64) -> Result<Option<(f64, f64)>> {
         const LAMBDA: f64 = 0.02;
         check_value(y)?;
         let (pred, interval) = self.one_step_with_interval();
-        let missed = interval.map(|(lo, up)| y < lo || y > up);
+        let missed = interval.map(|(_, lo, up)| y < lo || y > up);
         let outlier_run = self.outlier_run;
         let (absorbed, err) = match pred {
             Some(p) => self.screen_outlier(y, p),
@@ -1060,7 +1063,7 @@ impl FittedAuto {
         }
         self.n += 1;
         self.since_fit += 1;
-        Ok(pred.zip(interval).map(|(p, (_, up))| (p, up)))
+        Ok(interval.map(|(centre, _, up)| (centre, up)))
     }
 }
 
@@ -2275,6 +2278,29 @@ mod tests {
         let err = crate::forecast::FittedModel::from_json(&broken.to_string()).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Serialization);
         assert!(err.message().contains("online_scale.log_factor"), "{err}");
+    }
+
+    #[test]
+    fn an_update_returns_the_corrected_one_step_forecast_a_caller_was_given() {
+        let y = ar2(3_000, [0.7, 0.2], 100.0);
+        let mut m = Auto {
+            periods: Some(vec![]),
+            ..Auto::default()
+        }
+        .fit(&y)
+        .unwrap();
+        let shift = m.correction.as_ref().expect("persistent errors").shift(0);
+        assert!(
+            m.online_scale.is_some() && shift.abs() > 1e-6,
+            "shift {shift}"
+        );
+        let given = m.predict(1, CALIBRATION_LEVEL).unwrap();
+        let raw = m.one_step_with_interval().0.unwrap();
+        let (point, upper) = m.update_issued(103.0).unwrap().expect("an interval");
+        assert_eq!(point, given.point[0]);
+        assert_eq!(upper, given.intervals.unwrap().upper[0]);
+        // the half-width around the centre the caller saw, not around the raw point
+        assert!((point - raw - shift).abs() < 1e-9, "{point} {raw} {shift}");
     }
 
     #[test]
