@@ -27,7 +27,7 @@ GOALS = {"ratio": 0.25, "cost": 1.00, "max_cost": 1.25}
 # default); UNIFORM is the same grid with it off (`phases=0`), for what it adds; and the two
 # together (`phases` a knob of the choice) are reported too.
 SLO_KNOBS = [f"backstop={b},slo={s},cost={c}"
-             for b in (78, 83, 88) for s in (0.02, 0.05, 0.1, 0.2) for c in (1.0, 1.05, 1.1)]
+             for b in (78, 83, 88) for s in (0.02, 0.05, 0.1, 0.2) for c in (1.0, 1.05, 1.1, 1.15, 1.2)]
 QUANTILES = [f"backstop={t},target={t},quantile={q},peak={p}"
              for t in (80, 83, 86) for q in (0.98, 0.99) for p in (0.86, 0.885, 0.91)]
 GRID = SLO_KNOBS + QUANTILES
@@ -38,7 +38,7 @@ EITHER = GRID + UNIFORM
 EARLIER = "backstop=83,target=83,quantile=0.99,peak=0.885"
 
 # The committed default (sim::PredictivePolicy::default_for), in the same notation.
-DEFAULT = "backstop=78,slo=0.05,cost=1.05"
+DEFAULT = "backstop=83,slo=0.05,cost=1.1"
 
 
 def replay(binary, trace, knobs):

@@ -443,7 +443,7 @@ fn backtest_takes_the_predictive_policy_s_knobs() {
     };
     let default = scores("");
     // the default's knobs spelt out give the same run
-    assert_eq!(scores("backstop=78,slo=0.05,cost=1.05"), default);
+    assert_eq!(scores("backstop=83,slo=0.05,cost=1.1"), default);
     assert_eq!(scores("phases=1"), default);
     // one headroom all hour is another run on the bundled trace (its bursts recur by the hour)
     assert_ne!(scores("phases=0"), default);

@@ -20,7 +20,9 @@
 //!   the same load: `max(1, ceil(load / (capacity × target)))`, held for the Kubernetes default
 //!   downscale stabilization (the highest of the last `REFERENCE_WINDOW_MS`). Each minute the
 //!   bound moves by `COST_GAIN` times the excess of the replicas paid over that budget, relative
-//!   to the reference's mean over about a day. A workload whose forecasts are poor (wide
+//!   to the reference's mean over about a day (over what was seen, in the first day). The bound
+//!   starts where `z` starts, so the headroom grows past its start only as the cost allows it.
+//!   A workload whose forecasts are poor (wide
 //!   intervals that buy little) thus falls back to its reactive cost instead of buying headroom
 //!   blindly, and may miss its overload budget; the decision's reason shows both figures.
 //! - **What counts.** The load windows the caller passes (`load`, `load_samples`) against the
@@ -145,7 +147,7 @@ pub(crate) struct Observed {
 pub(crate) struct Calibration {
     /// Headroom above the point forecast, in forecast standard deviations.
     pub z: f64,
-    /// The bound the cost keeps on `z`.
+    /// The bound the cost keeps on `z` (it starts at the budget's normal quantile, as `z` does).
     pub z_cost: f64,
     /// Time observed, ms.
     pub observed_ms: i64,
@@ -154,7 +156,8 @@ pub(crate) struct Calibration {
     /// Replica-milliseconds paid for, and the reactive reference's, over the observed time.
     pub paid_replica_ms: f64,
     pub reference_replica_ms: f64,
-    /// The reference's mean (exponentially weighted over about a day), replicas.
+    /// The reference's mean (the plain mean over the first day, then exponentially weighted
+    /// over about a day), replicas.
     pub reference_mean: f64,
     /// The reactive need's highest value per bucket over the reference window, oldest first:
     /// (bucket number, replicas).
@@ -165,7 +168,11 @@ impl Calibration {
     pub(crate) fn new(slo: &Slo) -> Self {
         Self {
             z: slo.initial_z(),
-            z_cost: Z_MAX,
+            // the bound starts where the headroom does: the overload loop may raise the headroom
+            // above its start only as far as the cost has shown room for (from `Z_MAX`, a
+            // workload paid for an unbounded headroom until its cost loop had come down, most of
+            // a day: docs/decisions.md, "Self-calibrating headroom")
+            z_cost: slo.initial_z(),
             observed_ms: 0,
             overloaded_ms: 0,
             paid_replica_ms: 0.0,
@@ -182,7 +189,10 @@ impl Calibration {
         self.observed_ms = self.observed_ms.saturating_add(seen.duration_ms);
         self.paid_replica_ms += f64::from(seen.provisioned) * seen.duration_ms as f64;
         self.reference_replica_ms += reference * seen.duration_ms as f64;
-        let weight = (minutes / REFERENCE_MEAN_MINUTES).min(1.0);
+        // the plain mean of what was seen until a day has been, then exponentially weighted:
+        // started at the first reference alone, the mean kept a busy first minute for a day
+        let observed_minutes = self.observed_ms as f64 / 60_000.0;
+        let weight = (minutes / observed_minutes.min(REFERENCE_MEAN_MINUTES)).min(1.0);
         self.reference_mean = if self.reference_mean > 0.0 {
             self.reference_mean + weight * (reference - self.reference_mean)
         } else {
@@ -274,6 +284,8 @@ mod tests {
     #[test]
     fn overload_raises_the_headroom_and_quiet_time_lowers_it_at_the_budget_s_rate() {
         let mut c = Calibration::new(&SLO);
+        // room above the start (what a cost below its budget gives: tested below)
+        c.z_cost = Z_MAX;
         let z0 = c.z;
         c.observe(&SLO, &minute(1, 120.0, 100.0, 10));
         // one overloaded minute: + 0.25 × (1 − 0.01)
@@ -295,7 +307,7 @@ mod tests {
             c.observe(&SLO, &minute(m, 50.0, 100.0, 20));
         }
         assert!(
-            (c.z_cost - (Z_MAX - 60.0 * COST_GAIN)).abs() < 1e-9,
+            (c.z_cost - (SLO.initial_z() - 60.0 * COST_GAIN)).abs() < 1e-9,
             "{}",
             c.z_cost
         );
@@ -307,6 +319,75 @@ mod tests {
             c.observe(&SLO, &minute(m, 50.0, 100.0, 5));
         }
         assert!(c.z_cost > low);
+    }
+
+    #[test]
+    fn the_headroom_grows_past_its_start_only_as_far_as_the_cost_allows() {
+        let mut c = Calibration::new(&SLO);
+        let z0 = c.z;
+        assert_eq!(c.z_cost, z0);
+        // overloaded at the reactive cost: no room to grow
+        c.observe(&SLO, &minute(1, 120.0, 100.0, 10));
+        assert_eq!(c.z, z0);
+        // an hour at half the reactive cost: the bound rises by 60 × 0.01 × 0.5
+        for m in 2..=61 {
+            c.observe(&SLO, &minute(m, 50.0, 100.0, 5));
+        }
+        assert!((c.z_cost - (z0 + 0.3)).abs() < 1e-9, "{}", c.z_cost);
+        let quiet = c.z;
+        c.observe(&SLO, &minute(62, 120.0, 100.0, 5));
+        assert!(c.z > quiet && c.z <= c.z_cost, "{} {}", c.z, c.z_cost);
+    }
+
+    #[test]
+    fn the_reference_mean_is_the_plain_mean_over_the_first_day() {
+        let mut c = Calibration::new(&SLO);
+        // ten minutes apart, so that no need is held into the next
+        for (i, reactive) in [10.0, 2.0, 2.0, 2.0].into_iter().enumerate() {
+            let at = 10 * (i as i64 + 1);
+            c.observe(
+                &SLO,
+                &Observed {
+                    reactive,
+                    ..minute(at, 50.0, 100.0, 5)
+                },
+            );
+        }
+        assert!(
+            (c.reference_mean - 4.0).abs() < 1e-12,
+            "{}",
+            c.reference_mean
+        );
+        // after a day of 2s, the exponential weighting of about a day carries on from there
+        let mut day = c.clone();
+        for m in 0..1440 {
+            day.observe(
+                &SLO,
+                &Observed {
+                    reactive: 2.0,
+                    ..minute(100 + m, 50.0, 100.0, 5)
+                },
+            );
+        }
+        assert!(
+            (day.reference_mean - 2.0).abs() < 0.01,
+            "{}",
+            day.reference_mean
+        );
+        let before = day.reference_mean;
+        day.observe(
+            &SLO,
+            &Observed {
+                reactive: 1442.0,
+                ..minute(1600, 50.0, 100.0, 5)
+            },
+        );
+        // one minute in a day's worth: a 1440th of the step
+        assert!(
+            (day.reference_mean - (before + (1442.0 - before) / 1440.0)).abs() < 1e-9,
+            "{}",
+            day.reference_mean
+        );
     }
 
     #[test]
