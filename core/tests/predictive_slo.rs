@@ -301,6 +301,22 @@ fn more_overload_seen_raises_the_headroom_less_lowers_it() {
 }
 
 #[test]
+fn a_model_that_declined_on_the_warm_up_is_refit_once_the_history_has_doubled() {
+    let s = scaler(SLO);
+    let mut state = ScalerState::new();
+    // white noise: on the warm-up's 30 samples, the model's validation finds it no better than
+    // repeating the last value
+    let early = run(&s, &mut state, unit_noise, 1..=45, |_, _| 40, |r| r);
+    let reason = &predictive(&early).reason;
+    assert!(reason.starts_with("no forecast"), "{reason}");
+    // refit at 60 samples (not a day later): the mean beats the last value on more of them
+    let later = run(&s, &mut state, unit_noise, 46..=90, |_, _| 40, |r| r);
+    let reason = &predictive(&later).reason;
+    assert!(reason.starts_with("load forecast"), "{reason}");
+    assert!(predictive(&later).replicas.is_some());
+}
+
+#[test]
 fn paying_more_than_the_reactive_target_would_bounds_the_headroom() {
     let s = scaler(SLO);
     let mut state = ScalerState::new();

@@ -717,9 +717,14 @@ pub(crate) fn record(
     }
     let due = match &state.model {
         None => true,
-        // on schedule, or earlier when the model's recent errors have grown
+        // on schedule, or earlier when the model's recent errors have grown, or (a model that
+        // declined to forecast) once the history has doubled since: a verdict reached on the
+        // warm-up's few samples would otherwise keep the source silent for a day
         Some(FittedModel::Auto(auto)) => {
-            auto.needs_refit() || state.samples_since_fit >= spec.refit_every()
+            let since = state.samples_since_fit as usize;
+            auto.needs_refit()
+                || state.samples_since_fit >= spec.refit_every()
+                || (auto.candidate().is_none() && since >= auto.n_obs().saturating_sub(since))
         }
         Some(_) => state.samples_since_fit >= spec.refit_every(),
     };
