@@ -2280,15 +2280,21 @@ mod tests {
         assert!(err.message().contains("online_scale.log_factor"), "{err}");
     }
 
-    #[test]
-    fn an_update_returns_the_corrected_one_step_forecast_a_caller_was_given() {
+    /// The automatic model on an AR(2) series with no season tried: its one-step errors persist,
+    /// so it carries an error correction.
+    fn fitted_on_ar2_without_season() -> FittedAuto {
         let y = ar2(3_000, [0.7, 0.2], 100.0);
-        let mut m = Auto {
+        Auto {
             periods: Some(vec![]),
             ..Auto::default()
         }
         .fit(&y)
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn an_update_returns_the_corrected_one_step_forecast_a_caller_was_given() {
+        let mut m = fitted_on_ar2_without_season();
         let shift = m.correction.as_ref().expect("persistent errors").shift(0);
         assert!(
             m.online_scale.is_some() && shift.abs() > 1e-6,
@@ -2305,13 +2311,7 @@ mod tests {
 
     #[test]
     fn an_auto_model_keeps_the_correction_through_updates_and_old_snapshots_read_without_it() {
-        let y = ar2(3_000, [0.7, 0.2], 100.0);
-        let mut m = Auto {
-            periods: Some(vec![]),
-            ..Auto::default()
-        }
-        .fit(&y)
-        .unwrap();
+        let mut m = fitted_on_ar2_without_season();
         let c = m
             .correction
             .clone()
