@@ -358,7 +358,7 @@ mod tests {
             "{}",
             c.reference_mean
         );
-        // after a day of 2s, the exponential weighting of about a day carries on from there
+        // after a day of needs of 2, the exponential weighting of about a day carries on from there
         let mut day = c.clone();
         for m in 0..1440 {
             day.observe(
