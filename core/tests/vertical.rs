@@ -289,11 +289,19 @@ proptest! {
         // tightens with its confidence over the first day), then nothing changes
         let tail = &path[path.len() - 6 * 12..];
         prop_assert!(tail.windows(2).all(|w| w[0] == w[1]), "still moving in the last 6 hours: {:?}", &tail[..8]);
-        // and never back to a state left earlier (no A -> B -> A)
+        // and never back to a state left earlier (no A -> B -> A), except the HPA's own
+        // overshoot by one replica at an unchanged request (a capped scale-up's recommendation
+        // held in the downscale window: `a_capped_scale_up_may_overshoot_once_as_kubernetes_does`)
         let mut seen: Vec<(u32, i64)> = Vec::new();
+        let mut overshoots = 0;
         for p in &path {
             if seen.last() != Some(p) {
-                prop_assert!(!seen.contains(p), "returned to {p:?}: {seen:?}");
+                if seen.contains(p) {
+                    let from = *seen.last().unwrap();
+                    let horizontal_only = from.1 == p.1 && from.0 == p.0 + 1;
+                    prop_assert!(horizontal_only && overshoots == 0, "returned to {p:?}: {seen:?}");
+                    overshoots += 1;
+                }
                 seen.push(*p);
             }
         }
@@ -334,4 +342,20 @@ fn a_resized_request_is_what_the_hpa_sees() {
     // the replica count itself waits for the HPA's 5-minute downscale window
     assert_eq!(d.replicas, 2);
     assert!(d.steps.iter().any(|s| s.stage == Stage::Stabilization));
+}
+
+/// Found by the property above (its minimal input): 9.54 cores on 1 replica of 1632m at a 72 %
+/// target. The HPA's scale-up from 4 is capped at 8 (twice the replicas); its recommendation, 9,
+/// stays in the five-minute downscale window (a decision exactly five minutes later included, as
+/// Kubernetes keeps it); at 8 the utilization is within tolerance (73 %), so the window's 9
+/// wins; at 9 it is 64 % (ratio 0.889, outside tolerance) and the HPA settles at 8. Kubernetes
+/// does the same; the request never moves.
+#[test]
+fn a_capped_scale_up_may_overshoot_once_as_kubernetes_does() {
+    let s = scaler(&HV.replace("average_utilization: 70", "average_utilization: 72"));
+    let path = replay_steady(&s, 9.543_718_183_279_623, 1632, 1, 2);
+    let replicas: Vec<u32> = path.iter().map(|p| p.0).collect();
+    assert_eq!(replicas[..6], [4, 8, 9, 8, 8, 8]);
+    assert!(path.iter().all(|p| p.1 == 1632), "{path:?}");
+    assert!(replicas[3..].iter().all(|&r| r == 8), "{replicas:?}");
 }
