@@ -83,14 +83,17 @@ def main():
     def best(on, among=GRID):
         return min(among, key=lambda k: objective(summary([table[k][n] for n in on])))
 
-    def out_of_sample(among):
-        return summary([table[best([m for m in names if m != n], among)][n] for n in names])
+    def held_out_picks(among):
+        return {n: best([m for m in names if m != n], among) for n in names}
 
-    held_out = {n: best([m for m in names if m != n]) for n in names}
-    loto_uniform, loto_either = out_of_sample(UNIFORM), out_of_sample(EITHER)
+    def scored(picks):
+        return summary([table[picks[n]][n] for n in names])
+
+    held_out = held_out_picks(GRID)
+    loto = scored(held_out)
+    loto_uniform, loto_either = scored(held_out_picks(UNIFORM)), scored(held_out_picks(EITHER))
     in_sample = best(names)
-    loto = summary([table[held_out[n]][n] for n in names])
-    chosen = summary([table[in_sample][n] for n in names])
+    chosen = scored({n: in_sample for n in names})
 
     w = sys.stdout.write
     w("\n## Leave one trace out: the figures to quote\n\n")

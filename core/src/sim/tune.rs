@@ -105,8 +105,8 @@ impl TuneGrid {
                                 quantile,
                                 peak_utilization,
                             },
-                            startup_s,
-                            phase_of_hour: true,
+                            // the rest (the headroom by the minute of the hour) as the default
+                            ..PredictivePolicy::default_for(startup_s)
                         });
                     }
                 }
@@ -123,8 +123,7 @@ impl TuneGrid {
                             max_overloaded_pct: budget,
                             max_cost_ratio,
                         },
-                        startup_s: fleet.startup_s,
-                        phase_of_hour: true,
+                        ..PredictivePolicy::default_for(fleet.startup_s)
                     });
                 }
             }
